@@ -1,0 +1,92 @@
+"""A solver-neutral linear program: columns, rows and named objectives.
+
+The constraint families write into this one structure; the solver backends (PuLP with HiGHS or
+CBC) translate it. Keeping the formulation in one place means every backend solves the same LP,
+and every row keeps its family and key, so duals map back to what a planner asked about.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+INF = math.inf
+SENSES = ("=", ">=", "<=")
+
+
+@dataclass
+class LinearProgram:
+    name: str = "stockpile"
+    col_family: list[str] = field(default_factory=list)
+    col_key: list[tuple] = field(default_factory=list)
+    col_lower: list[float] = field(default_factory=list)
+    col_upper: list[float] = field(default_factory=list)
+    row_family: list[str] = field(default_factory=list)
+    row_key: list[tuple] = field(default_factory=list)
+    row_sense: list[str] = field(default_factory=list)
+    row_rhs: list[float] = field(default_factory=list)
+    row_cols: list[list[int]] = field(default_factory=list)
+    row_coefs: list[list[float]] = field(default_factory=list)
+    objectives: dict[str, dict[int, float]] = field(default_factory=dict)
+    _cols: dict[tuple, int] = field(default_factory=dict)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.col_family)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_family)
+
+    @property
+    def n_nonzeros(self) -> int:
+        return sum(len(cols) for cols in self.row_cols)
+
+    def add_column(self, family: str, key: tuple, lower: float = 0.0, upper: float = INF) -> int:
+        ident = (family, key)
+        if ident in self._cols:
+            raise ValueError(f"column {column_name(family, key)} defined twice")
+        self._cols[ident] = len(self.col_family)
+        self.col_family.append(family)
+        self.col_key.append(key)
+        self.col_lower.append(lower)
+        self.col_upper.append(upper)
+        return self._cols[ident]
+
+    def col(self, family: str, *key) -> int:
+        return self._cols[(family, key)]
+
+    def has_col(self, family: str, *key) -> bool:
+        return (family, key) in self._cols
+
+    def add_row(self, family: str, key: tuple, terms: dict[int, float], sense: str, rhs: float) -> int:
+        """Add ``sum(coef * x[col]) sense rhs``; zero coefficients are dropped."""
+        if sense not in SENSES:
+            raise ValueError(f"unknown sense {sense!r}")
+        cols = [c for c, v in terms.items() if v != 0.0]
+        self.row_family.append(family)
+        self.row_key.append(key)
+        self.row_sense.append(sense)
+        self.row_rhs.append(float(rhs))
+        self.row_cols.append(cols)
+        self.row_coefs.append([float(terms[c]) for c in cols])
+        return len(self.row_family) - 1
+
+    def add_objective_terms(self, objective: str, terms: dict[int, float]) -> None:
+        target = self.objectives.setdefault(objective, {})
+        for col, coef in terms.items():
+            target[col] = target.get(col, 0.0) + coef
+
+    def col_name(self, col: int) -> str:
+        return column_name(self.col_family[col], self.col_key[col])
+
+    def row_name(self, row: int) -> str:
+        return column_name(self.row_family[row], self.row_key[row])
+
+    def objective_value(self, objective: str, x: list[float]) -> float:
+        return sum(coef * x[col] for col, coef in self.objectives.get(objective, {}).items())
+
+
+def column_name(family: str, key: tuple) -> str:
+    """``family[k1,k2,...]``, the structured name rows and columns carry in reports and LP files."""
+    return f"{family}[{','.join(str(k) for k in key)}]" if key else family

@@ -1,0 +1,247 @@
+"""Solving the LP: PuLP with HiGHS (default) or CBC, and the lexicographic sequence.
+
+PuLP reports a HiGHS time limit or interrupt as "Optimal"; the solver's own model status is read
+instead, and every outcome is normalised into :class:`SolverRun.status`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulp
+
+from .errors import SolveError
+from .lp import INF, LinearProgram
+from .model import StockpileModel
+from .scenario import Scenario
+
+OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT, INTERRUPTED, ERROR = (
+    "optimal", "infeasible", "unbounded", "time_limit", "interrupted", "error")
+
+
+@dataclass
+class SolverRun:
+    """One solver call, normalised."""
+
+    status: str
+    objective: float | None = None
+    x: list[float] | None = None
+    duals: list[float] | None = None
+    seconds: float = 0.0
+    detail: str = ""
+
+
+@dataclass
+class Solution:
+    """The outcome of the whole (lexicographic or weighted) solve."""
+
+    status: str
+    solver: str
+    solver_version: str
+    x: list[float]
+    readiness_duals: list[float] | None
+    objective_values: dict[str, float]
+    stages: list[tuple[str, SolverRun]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def solver_version(name: str) -> str:
+    if name == "highs":
+        import highspy
+
+        h = highspy.Highs()
+        return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()} (PuLP {pulp.__version__})"
+    return f"CBC at {_cbc_path()} (PuLP {pulp.__version__})"
+
+
+def _cbc_path() -> str:
+    found = shutil.which("cbc")
+    if found:
+        return found
+    bundled = Path(pulp.__file__).parent / "solverdir" / "cbc" / "linux" / "i64" / "cbc"
+    if bundled.exists():
+        return str(bundled)
+    raise SolveError("CBC was not found: install it (apt-get install coinor-cbc) or use --solver highs")
+
+
+class PulpBackend:
+    """The LP as a PuLP problem, solved by HiGHS or CBC through PuLP."""
+
+    def __init__(self, lp: LinearProgram, solver: str):
+        self.lp = lp
+        self.solver = solver
+        self.problem = pulp.LpProblem(lp.name, pulp.LpMinimize)
+        self.columns = [self._add_column(lp, c) for c in range(lp.n_cols)]
+        self.rows: list[pulp.LpConstraint] = []
+        self._added_rows = 0
+        self.sync_rows()
+
+    def _add_column(self, lp: LinearProgram, col: int) -> pulp.LpVariable:
+        lower, upper = lp.col_lower[col], lp.col_upper[col]
+        return self.problem.add_variable(
+            f"x{col}_{_safe(lp.col_name(col))}",
+            lowBound=None if lower == -INF else lower,
+            upBound=None if upper == INF else upper,
+        )
+
+    def sync_rows(self) -> None:
+        """Add to the PuLP problem the rows added to the LP since the last call."""
+        lp = self.lp
+        senses = {"=": pulp.LpConstraintEQ, ">=": pulp.LpConstraintGE, "<=": pulp.LpConstraintLE}
+        for row in range(self._added_rows, lp.n_rows):
+            expr = pulp.LpAffineExpression(
+                [(self.columns[c], a) for c, a in zip(lp.row_cols[row], lp.row_coefs[row])])
+            constraint = pulp.LpConstraint(expr, senses[lp.row_sense[row]], rhs=lp.row_rhs[row])
+            self.problem.addConstraint(constraint, f"r{row}_{_safe(lp.row_name(row))}")
+            self.rows.append(constraint)
+        self._added_rows = lp.n_rows
+
+    def solve(self, objective: dict[int, float], time_limit: float) -> SolverRun:
+        self.sync_rows()
+        self.problem.setObjective(pulp.LpAffineExpression(
+            [(self.columns[c], a) for c, a in sorted(objective.items())]))
+        started = time.perf_counter()
+        try:
+            if self.solver == "highs":
+                run = self._solve_highs(time_limit)
+            else:
+                run = self._solve_cbc(time_limit)
+        except KeyboardInterrupt:
+            return SolverRun(INTERRUPTED, seconds=time.perf_counter() - started,
+                             detail="interrupted (Ctrl-C)")
+        except pulp.PulpSolverError as exc:
+            return SolverRun(ERROR, seconds=time.perf_counter() - started, detail=str(exc))
+        run.seconds = time.perf_counter() - started
+        if run.status == OPTIMAL:
+            run.x = [v.varValue if v.varValue is not None else 0.0 for v in self.columns]
+            run.duals = [c.pi if c.pi is not None else 0.0 for c in self.rows]
+            run.objective = sum(a * run.x[c] for c, a in objective.items())
+        return run
+
+    def _solve_highs(self, time_limit: float) -> SolverRun:
+        import highspy
+
+        self.problem.solve(pulp.HiGHS(msg=False, timeLimit=time_limit, mip=False))
+        status = self.problem.solverModel.getModelStatus()
+        statuses = {
+            highspy.HighsModelStatus.kOptimal: OPTIMAL,
+            highspy.HighsModelStatus.kInfeasible: INFEASIBLE,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible: INFEASIBLE,
+            highspy.HighsModelStatus.kUnbounded: UNBOUNDED,
+            highspy.HighsModelStatus.kTimeLimit: TIME_LIMIT,
+            highspy.HighsModelStatus.kInterrupt: INTERRUPTED,
+        }
+        return SolverRun(statuses.get(status, ERROR), detail=self.problem.solverModel.modelStatusToString(status))
+
+    def _solve_cbc(self, time_limit: float) -> SolverRun:
+        with tempfile.TemporaryDirectory(prefix="stockpile-cbc-") as tmp:
+            solver = pulp.COIN_CMD(path=_cbc_path(), msg=False, mip=False,
+                                   timeLimit=max(1, int(time_limit)), keepFiles=False)
+            solver.tmpDir = tmp
+            self.problem.solve(solver)
+        status, sol_status = self.problem.status, self.problem.sol_status
+        if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal:
+            return SolverRun(OPTIMAL, detail="Optimal")
+        if status == pulp.LpStatusInfeasible:
+            return SolverRun(INFEASIBLE, detail="Infeasible")
+        if status == pulp.LpStatusUnbounded:
+            return SolverRun(UNBOUNDED, detail="Unbounded")
+        if status == pulp.LpStatusOptimal:
+            return SolverRun(TIME_LIMIT, detail="stopped before proving optimality")
+        return SolverRun(ERROR, detail=pulp.LpStatus.get(status, str(status)))
+
+    def write(self, path: Path) -> None:
+        """Write the current problem as an LP or MPS file (by suffix)."""
+        self.sync_rows()
+        if path.suffix.lower() == ".mps":
+            self.problem.writeMPS(str(path))
+        else:
+            self.problem.writeLP(str(path))
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name)[:80]
+
+
+def solve_model(model: StockpileModel, solver: str | None = None, time_limit: float | None = None,
+                write_model: Path | None = None) -> Solution:
+    """Solve the model lexicographically (deficit, then shortfall, then cost) or weighted.
+
+    Each later stage keeps the earlier objectives within tolerance:
+    ``objective_k <= value_k + max(absolute_tolerance, relative_tolerance * |value_k|)``, added as
+    rows ``lexicographic[deficit]`` and ``lexicographic[shortfall]``. Marginal values are the
+    duals of the readiness (shortfall) stage. ``write_model`` receives that stage's LP.
+    """
+    scenario: Scenario = model.scenario
+    solver = solver or scenario.solver.name
+    time_limit = time_limit or scenario.solver.time_limit
+    deadline = time.perf_counter() + time_limit
+    lp = model.lp
+    backend = PulpBackend(lp, solver)
+    objective = scenario.objective
+    stages: list[tuple[str, SolverRun]] = []
+    values: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def run_stage(name: str, terms: dict[int, float]) -> SolverRun:
+        remaining = deadline - time.perf_counter()
+        run = backend.solve(terms, max(remaining, 0.01)) if remaining > 0 else SolverRun(TIME_LIMIT)
+        stages.append((name, run))
+        if run.status != OPTIMAL:
+            raise SolveError(_failure_message(scenario, name, run, time_limit))
+        return run
+
+    if objective.mode == "weighted":
+        weights = {"deficit": objective.deficit_weight, "shortfall": objective.shortfall_weight, "cost": 1.0}
+        terms: dict[int, float] = {}
+        for name, weight in weights.items():
+            for col, coef in lp.objectives.get(name, {}).items():
+                terms[col] = terms.get(col, 0.0) + weight * coef
+        if write_model is not None:
+            backend.write(write_model)
+        final = readiness = run_stage("weighted", terms)
+    else:
+        final = readiness = None
+        for name in ("deficit", "shortfall", "cost"):
+            if name == "shortfall" and write_model is not None:
+                backend.problem.setObjective(pulp.LpAffineExpression(
+                    [(backend.columns[c], a) for c, a in sorted(lp.objectives.get(name, {}).items())]))
+                backend.write(write_model)
+            final = run_stage(name, lp.objectives.get(name, {}))
+            if name == "shortfall":
+                readiness = final
+            if name != "cost":
+                value = final.objective
+                slack = max(objective.absolute_tolerance, objective.relative_tolerance * abs(value))
+                lp.add_row("lexicographic", (name,), dict(lp.objectives.get(name, {})), "<=", value + slack)
+    x = final.x
+    for name in ("deficit", "shortfall", "cost"):
+        values[name] = lp.objective_value(name, x)
+    return Solution(
+        status=OPTIMAL,
+        solver=solver,
+        solver_version=solver_version(solver),
+        x=x,
+        readiness_duals=readiness.duals,
+        objective_values=values,
+        stages=stages,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _failure_message(scenario: Scenario, stage: str, run: SolverRun, time_limit: float) -> str:
+    reasons = {
+        INFEASIBLE: "the scenario's hard limits cannot all be met (a ban, trusted-share floor, "
+                    "obligation cap or AMP limit that leaves no way to satisfy the others)",
+        UNBOUNDED: "the model is unbounded (a defect: please report it with the scenario)",
+        TIME_LIMIT: f"the solver reached the time limit of {time_limit:g} s before proving optimality "
+                    f"(raise solver.time_limit or --time-limit)",
+        INTERRUPTED: "the solve was interrupted",
+        ERROR: f"the solver failed ({run.detail})",
+    }
+    return f"scenario {scenario.name!r}: no optimal plan in the {stage} stage: {reasons[run.status]}"
+
