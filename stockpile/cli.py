@@ -101,6 +101,7 @@ def solve(
             plan = holder["plan"]
         else:
             plan = plan_scenario(s, solver, time_limit)
+        plan.scenario_file = str(scenario)
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
         if json_path is not None:

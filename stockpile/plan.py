@@ -44,6 +44,9 @@ class Plan:
     objective_values: dict[str, float] = field(default_factory=dict)
     audit: Any = None
     """The :class:`~stockpile.audit.AuditReport`, once the plan has been audited."""
+    provenance: pd.DataFrame | None = None
+    """Data figures the scenario drew on: what, value, unit, source, status, note (or None)."""
+    scenario_file: str | None = None
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
