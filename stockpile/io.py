@@ -28,7 +28,8 @@ def atomic_write(path: Path, write: Callable[[Path], None], force: bool = False)
     """
     path = Path(path)
     check_writable(path, force)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Keep the real suffix last: writers that pick a format by suffix (LP or MPS) see the right one.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -271,8 +271,9 @@ def to_plain(value: Any) -> Any:
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge (``extends``), validate and cross-check a scenario file."""
     path = Path(path)
-    raw = _read_with_extends(path, chain=())
-    return scenario_from_dict(raw, source=path)
+    raw, parents = _read_with_extends(path, chain=())
+    source = f"{path} (extends {' -> '.join(parents)})" if parents else path
+    return scenario_from_dict(raw, source=source)
 
 
 def scenario_from_dict(raw: dict, source: str | Path | None = None) -> Scenario:
@@ -314,7 +315,8 @@ def _read_toml(path: Path) -> dict:
         raise InputError(path, None, "not valid TOML: nested too deeply") from None
 
 
-def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict:
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[str]]:
+    """The file merged over everything it extends, and the names of those files, nearest first."""
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(p.name for p in chain + (resolved,))
@@ -324,17 +326,26 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict:
     raw = _read_toml(path)
     parent_name = raw.pop("extends", None)
     if parent_name is None:
-        return raw
+        return raw, []
     if not isinstance(parent_name, str) or not parent_name:
         raise InputError(path, "extends", "must be the name of another scenario file")
     parent_path = path.parent / parent_name
     if not parent_path.exists():
         raise InputError(path, "extends", f"{parent_name!r} not found next to this file")
-    parent = _read_with_extends(parent_path, chain + (resolved,))
-    return merge_overrides(parent, raw)
+    parent, ancestors = _read_with_extends(parent_path, chain + (resolved,))
+    try:
+        return merge_overrides(parent, raw), [parent_name, *ancestors]
+    except MergeError as exc:
+        raise InputError(path, exc.where, str(exc)) from None
 
 
 NAMED_LISTS = ("supply", "recycling")
+
+
+class MergeError(ValueError):
+    def __init__(self, where: str, reason: str):
+        super().__init__(reason)
+        self.where = where
 
 
 def merge_overrides(base: dict, override: dict, _path: str = "") -> dict:
@@ -350,7 +361,7 @@ def merge_overrides(base: dict, override: dict, _path: str = "") -> dict:
         here = f"{_path}.{key}" if _path else key
         old = merged.get(key)
         if key in NAMED_LISTS and not _path and isinstance(value, list) and isinstance(old, list):
-            merged[key] = _merge_named(old, value)
+            merged[key] = _merge_named(key, old, value)
         elif isinstance(value, dict) and isinstance(old, dict) and not _is_series_table(value):
             merged[key] = merge_overrides(old, value, here)
         else:
@@ -358,18 +369,21 @@ def merge_overrides(base: dict, override: dict, _path: str = "") -> dict:
     return merged
 
 
-def _merge_named(base: list, override: list) -> list:
+def _merge_named(section: str, base: list, override: list) -> list:
     result = [dict(item) if isinstance(item, dict) else item for item in base]
     index = {item.get("name"): i for i, item in enumerate(result) if isinstance(item, dict)}
     removed = set()
-    for item in override:
+    for position, item in enumerate(override, start=1):
         name = item.get("name") if isinstance(item, dict) else None
+        if name not in index and isinstance(item, dict) and item.get("remove") is True:
+            raise MergeError(f"{section}[{position}].remove", f"there is no {section} entry named {name!r} "
+                                                              f"in the extended file to remove")
         if name in index:
             if item.get("remove") is True:
                 removed.add(index[name])
             else:
                 result[index[name]] = {**result[index[name]], **item}
-        elif not (isinstance(item, dict) and item.get("remove") is True):
+        else:
             result.append(item)
     return [item for i, item in enumerate(result) if i not in removed]
 
