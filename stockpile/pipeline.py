@@ -18,6 +18,7 @@ def plan_scenario(scenario: Scenario, solver: str | None = None, time_limit: flo
     model = build(scenario)
     solution = solve_model(model, solver=solver, time_limit=time_limit, write_model=write_model)
     plan = read_plan(model, solution)
+    plan.provenance = scenario.provenance
     plan.audit = audit_plan(scenario, plan.tables)
     if not plan.audit.ok:
         raise AuditError(f"the solved plan failed its audit ({plan.audit.summary}); "

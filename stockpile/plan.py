@@ -208,16 +208,18 @@ def headline_kpis(s: Scenario, tables: dict[str, pd.DataFrame], objectives: dict
     deficit_rows = fund[fund.deficit > ZERO_DOLLARS]
     first_short = int(short_rows.fy.min()) if not short_rows.empty else None
     first_deficit = int(deficit_rows.fy.min()) if not deficit_rows.empty else None
+    needed = appropriation_to_avoid_deficit(fund)
     failing = [fy for fy in (first_short, first_deficit) if fy is not None]
     solvent_through = (min(failing) - 1) if failing else s.horizon.last_fy
     return {
-        "solvency_horizon": solvency_horizon(s, inventory, first_short, first_deficit),
+        "solvency_horizon": solvency_horizon(s, inventory, first_short, first_deficit, needed),
         "solvent_through_fy": solvent_through if solvent_through >= s.horizon.first_fy else None,
         "first_shortfall_fy": first_short,
         "first_deficit_fy": first_deficit,
         "total_shortfall_tonne_years": float(inventory.shortfall.sum() + inventory.unmet_draw.sum()),
         "weighted_shortfall": float(objectives.get("shortfall", 0.0)),
         "total_deficit": float(fund.deficit.sum()),
+        "appropriation_to_avoid_deficit": needed,
         "total_purchase_cost": float(orders.cost.sum()) if not orders.empty else 0.0,
         "discounted_net_cost": float(objectives.get("cost", 0.0)) * MONEY_SCALE,
         "end_fund_balance": float(fund.closing.iloc[-1]),
@@ -227,13 +229,29 @@ def headline_kpis(s: Scenario, tables: dict[str, pd.DataFrame], objectives: dict
     }
 
 
+def appropriation_to_avoid_deficit(fund: pd.DataFrame) -> dict[int, float]:
+    """Extra appropriation per FY that removes every deficit of this plan, keeping its orders.
+
+    Money carries forward, so FY y needs a cumulative extra of R(y) = max over y' <= y of
+    deficit[y']; the extra in FY y is R(y) - R(y-1). With the same orders the Fund then ends each
+    FY at its balance plus R(y) >= floor, so the plan re-solved with it has no deficit. It is the
+    least such schedule for these orders (each FY's extra arrives no earlier than needed).
+    """
+    needed, running = {}, 0.0
+    for row in fund.itertuples():
+        if row.deficit > running:
+            needed[int(row.fy)] = float(row.deficit - running)
+            running = float(row.deficit)
+    return needed
+
+
 def _coverage(inventory: pd.DataFrame, code: str, fy: int) -> float | None:
     row = inventory[(inventory.material == code) & (inventory.fy == fy)].iloc[0]
     return None if row.goal <= 0 else float(row.closing / row.goal)
 
 
 def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | None,
-                     first_deficit: int | None) -> str:
+                     first_deficit: int | None, needed: dict[int, float] | None = None) -> str:
     """"solvent through FY2040", or "solvent through FY2028; first shortfall FY2029: cobalt
     1,230 t; Fund deficit from FY2031"."""
     if first_short is None and first_deficit is None:
@@ -251,5 +269,9 @@ def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | No
                          f"{s.materials[r.material].unit}" for r in rows.itertuples())
         parts.append(f"first shortfall FY{first_short}: {what}")
     if first_deficit is not None:
-        parts.append(f"Fund deficit from FY{first_deficit}")
+        text = f"Fund deficit from FY{first_deficit}"
+        if needed:
+            text += (f" (${sum(needed.values()) / 1e6:,.1f}M more appropriation by "
+                     f"FY{max(needed)} avoids it)")
+        parts.append(text)
     return "; ".join(parts)

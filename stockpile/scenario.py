@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from .errors import InputError, InputErrors
 from .series import SERIES_TAGS, Series, parse_fy, per_fy, schedule
@@ -233,6 +233,12 @@ class Scenario(Strict):
     prices: Prices = Prices()
     objective: Objective = Objective()
     solver: SolverSettings = SolverSettings()
+    _provenance: Any = PrivateAttr(default=None)
+    """Data figures the ``[data]`` section drew on (a DataFrame), or None."""
+
+    @property
+    def provenance(self):
+        return self._provenance
 
     @property
     def fys(self) -> range:
@@ -270,10 +276,15 @@ def to_plain(value: Any) -> Any:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge (``extends``), validate and cross-check a scenario file."""
+    from .defaults import expand_data_defaults
+
     path = Path(path)
     raw, parents = _read_with_extends(path, chain=())
     source = f"{path} (extends {' -> '.join(parents)})" if parents else path
-    return scenario_from_dict(raw, source=source)
+    raw, provenance = expand_data_defaults(raw, source)
+    scenario = scenario_from_dict(raw, source=source)
+    scenario._provenance = provenance
+    return scenario
 
 
 def scenario_from_dict(raw: dict, source: str | Path | None = None) -> Scenario:
@@ -475,10 +486,6 @@ def check_references(scenario: Scenario) -> list[tuple[str, str]]:
             problems.append((where, f"the table starts at FY{series.fys[0]}; give a value for the "
                                     f"first FY of the horizon, FY{first}"))
 
-    def fy_in_horizon(fy: int | None, where: str) -> None:
-        if fy is not None and not first <= fy <= last:
-            problems.append((where, f"FY{fy} is outside the horizon FY{first}..FY{last}"))
-
     def series_fields(model: BaseModel, where: str) -> None:
         for field in type(model).model_fields:
             value = getattr(model, field)
@@ -506,8 +513,11 @@ def check_references(scenario: Scenario) -> list[tuple[str, str]]:
             known("material", option.material, materials, f"{where}.material")
             known("country", option.country, countries, f"{where}.country")
             series_fields(option, where)
-            fy_in_horizon(option.first_fy, f"{where}.first_fy")
-            fy_in_horizon(option.last_fy, f"{where}.last_fy")
+            # An order window may extend past the horizon, but must overlap it.
+            if option.first_fy is not None and option.first_fy > last:
+                problems.append((f"{where}.first_fy", f"FY{option.first_fy} is after the horizon's last FY{last}"))
+            if option.last_fy is not None and option.last_fy < first:
+                problems.append((f"{where}.last_fy", f"FY{option.last_fy} is before the horizon's first FY{first}"))
     series_fields(scenario.fund, "fund")
     series_fields(scenario.prices, "prices")
     policy = scenario.policy
