@@ -23,7 +23,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
-SolverOption = Annotated[Optional[str], typer.Option("--solver", help="highs (default) or cbc.")]
+SolverOption = Annotated[Optional[str], typer.Option(
+    "--solver", help="highs (default: HiGHS simplex via highspy), highs-ipm, highs-pulp (HiGHS through PuLP) or cbc.")]
 
 
 def default_scenario() -> Path:
@@ -41,8 +42,10 @@ def _fail(exc: StockpileError) -> None:
 
 
 def _check_solver(solver: str | None) -> None:
-    if solver is not None and solver not in ("highs", "cbc"):
-        raise InputError(None, "--solver", f"unknown solver {solver!r} (use highs or cbc)")
+    from .scenario import SOLVERS
+
+    if solver is not None and solver not in SOLVERS:
+        raise InputError(None, "--solver", f"unknown solver {solver!r} (use one of {', '.join(SOLVERS)})")
 
 
 @app.command()

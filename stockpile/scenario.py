@@ -29,7 +29,9 @@ MAX_EXTENDS_DEPTH = 16
 MAX_FILE_BYTES = 5_000_000
 
 OPTION_KINDS = ("import", "domestic", "partner_project", "recycling")
-SOLVERS = ("highs", "cbc")
+SOLVERS = ("highs", "highs-ipm", "highs-pulp", "cbc")
+"""highs: HiGHS simplex through highspy on stockpile's own matrix (default); highs-ipm: HiGHS
+interior point; highs-pulp: HiGHS through PuLP; cbc: CBC through PuLP."""
 ALL = "all"
 
 Money = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -213,7 +215,7 @@ class Objective(Strict):
 
 
 class SolverSettings(Strict):
-    name: Literal["highs", "cbc"] = "highs"
+    name: Literal[SOLVERS] = "highs"
     time_limit: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=7 * 24 * 3600)] = 300.0
 
 

@@ -50,11 +50,13 @@ class Solution:
 
 
 def solver_version(name: str) -> str:
-    if name == "highs":
+    if name.startswith("highs"):
         import highspy
 
         h = highspy.Highs()
-        return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()} (PuLP {pulp.__version__})"
+        version = f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+        return {"highs": f"{version} (highspy, simplex)", "highs-ipm": f"{version} (highspy, interior point)",
+                "highs-pulp": f"{version} (through PuLP {pulp.__version__})"}[name]
     return f"CBC at {_cbc_path()} (PuLP {pulp.__version__})"
 
 
@@ -154,13 +156,133 @@ class PulpBackend:
             return SolverRun(TIME_LIMIT, detail="stopped before proving optimality")
         return SolverRun(ERROR, detail=pulp.LpStatus.get(status, str(status)))
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, objective: dict[int, float] | None = None) -> None:
         """Write the current problem as an LP or MPS file (by suffix)."""
         self.sync_rows()
+        if objective is not None:
+            self.problem.setObjective(pulp.LpAffineExpression(
+                [(self.columns[c], a) for c, a in sorted(objective.items())]))
         if path.suffix.lower() == ".mps":
             self.problem.writeMPS(str(path))
         else:
             self.problem.writeLP(str(path))
+
+
+class HighsBackend:
+    """The LP passed straight to HiGHS (highspy) as sparse arrays.
+
+    The matrix is built once; later stages change only the objective (and add the
+    lexicographic rows), so HiGHS starts each stage from the previous basis.
+    """
+
+    def __init__(self, lp: LinearProgram, method: str = "simplex"):
+        import highspy
+        import numpy as np
+
+        self.lp = lp
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("solver", method)
+        self.inf = highspy.kHighsInf
+        model = highspy.HighsLp()
+        model.num_col_ = lp.n_cols
+        model.num_row_ = lp.n_rows
+        model.col_cost_ = np.zeros(lp.n_cols)
+        model.col_lower_ = np.array(lp.col_lower, dtype=float).clip(-self.inf, self.inf)
+        model.col_upper_ = np.array(lp.col_upper, dtype=float).clip(-self.inf, self.inf)
+        lower, upper = self._row_bounds(0, lp.n_rows)
+        model.row_lower_, model.row_upper_ = lower, upper
+        starts, index, value = self._rows_csr(0, lp.n_rows)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        model.a_matrix_.start_ = starts
+        model.a_matrix_.index_ = index
+        model.a_matrix_.value_ = value
+        model.a_matrix_.num_col_ = lp.n_cols
+        model.a_matrix_.num_row_ = lp.n_rows
+        self.highs.passModel(model)
+        self._added_rows = lp.n_rows
+
+    def _row_bounds(self, first: int, last: int):
+        import numpy as np
+
+        senses = self.lp.row_sense[first:last]
+        rhs = np.array(self.lp.row_rhs[first:last], dtype=float)
+        lower = np.where([s == "<=" for s in senses], -self.inf, rhs) if senses else np.zeros(0)
+        upper = np.where([s == ">=" for s in senses], self.inf, rhs) if senses else np.zeros(0)
+        return lower, upper
+
+    def _rows_csr(self, first: int, last: int):
+        import numpy as np
+
+        lengths = [len(cols) for cols in self.lp.row_cols[first:last]]
+        starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+        index = np.fromiter((c for cols in self.lp.row_cols[first:last] for c in cols), dtype=np.int32,
+                            count=int(starts[-1]))
+        value = np.fromiter((a for coefs in self.lp.row_coefs[first:last] for a in coefs), dtype=float,
+                            count=int(starts[-1]))
+        return starts, index, value
+
+    def sync_rows(self) -> None:
+        first, last = self._added_rows, self.lp.n_rows
+        if last > first:
+            lower, upper = self._row_bounds(first, last)
+            starts, index, value = self._rows_csr(first, last)
+            self.highs.addRows(last - first, lower, upper, len(index), starts[:-1], index, value)
+        self._added_rows = last
+
+    def solve(self, objective: dict[int, float], time_limit: float) -> SolverRun:
+        import highspy
+        import numpy as np
+
+        self.sync_rows()
+        cost = np.zeros(self.lp.n_cols)
+        for col, coef in objective.items():
+            cost[col] = coef
+        self.highs.changeColsCost(self.lp.n_cols, np.arange(self.lp.n_cols, dtype=np.int32), cost)
+        self.highs.setOptionValue("time_limit", float(time_limit))
+        started = time.perf_counter()
+        try:
+            self.highs.run()
+        except KeyboardInterrupt:
+            return SolverRun(INTERRUPTED, seconds=time.perf_counter() - started, detail="interrupted (Ctrl-C)")
+        status = self.highs.getModelStatus()
+        statuses = {
+            highspy.HighsModelStatus.kOptimal: OPTIMAL,
+            highspy.HighsModelStatus.kInfeasible: INFEASIBLE,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible: INFEASIBLE,
+            highspy.HighsModelStatus.kUnbounded: UNBOUNDED,
+            highspy.HighsModelStatus.kTimeLimit: TIME_LIMIT,
+            highspy.HighsModelStatus.kInterrupt: INTERRUPTED,
+        }
+        run = SolverRun(statuses.get(status, ERROR), seconds=time.perf_counter() - started,
+                        detail=self.highs.modelStatusToString(status))
+        if run.status == OPTIMAL:
+            solution = self.highs.getSolution()
+            run.x = list(solution.col_value)
+            run.duals = list(solution.row_dual)
+            run.objective = float(cost @ np.asarray(solution.col_value))
+        return run
+
+    def write(self, path: Path, objective: dict[int, float] | None = None) -> None:
+        """Write the current model as an LP or MPS file (HiGHS picks the format by suffix)."""
+        import numpy as np
+
+        self.sync_rows()
+        if objective is not None:
+            cost = np.zeros(self.lp.n_cols)
+            for col, coef in objective.items():
+                cost[col] = coef
+            self.highs.changeColsCost(self.lp.n_cols, np.arange(self.lp.n_cols, dtype=np.int32), cost)
+        self.highs.writeModel(str(path))
+
+
+def make_backend(lp: LinearProgram, solver: str):
+    """``highs``: highspy directly; ``highs-pulp`` and ``cbc``: through PuLP."""
+    if solver == "highs":
+        return HighsBackend(lp)
+    if solver == "highs-ipm":
+        return HighsBackend(lp, method="ipm")
+    return PulpBackend(lp, "highs" if solver == "highs-pulp" else solver)
 
 
 def _safe(name: str) -> str:
@@ -181,7 +303,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     time_limit = time_limit or scenario.solver.time_limit
     deadline = time.perf_counter() + time_limit
     lp = model.lp
-    backend = PulpBackend(lp, solver)
+    backend = make_backend(lp, solver)
     objective = scenario.objective
     stages: list[tuple[str, SolverRun]] = []
     values: dict[str, float] = {}
@@ -208,9 +330,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
         final = readiness = None
         for name in ("deficit", "shortfall", "cost"):
             if name == "shortfall" and write_model is not None:
-                backend.problem.setObjective(pulp.LpAffineExpression(
-                    [(backend.columns[c], a) for c, a in sorted(lp.objectives.get(name, {}).items())]))
-                backend.write(write_model)
+                backend.write(write_model, objective=lp.objectives.get(name, {}))
             final = run_stage(name, lp.objectives.get(name, {}))
             if name == "shortfall":
                 readiness = final
