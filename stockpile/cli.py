@@ -162,6 +162,10 @@ def verify(plan_path: Annotated[Path, typer.Argument(metavar="PLAN.xlsx", help="
         raise typer.Exit(3)
 
 
+# Commands kept in their own modules register themselves on `app` when imported.
+from . import commands  # noqa: E402,F401
+
+
 def main() -> None:
     try:
         app()
