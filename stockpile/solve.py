@@ -33,6 +33,7 @@ class SolverRun:
     duals: list[float] | None = None
     seconds: float = 0.0
     detail: str = ""
+    basis: "Basis | None" = None
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Solution:
     objective_values: dict[str, float]
     stages: list[tuple[str, SolverRun]] = field(default_factory=list)
     seconds: float = 0.0
+    bases: "dict[str, Basis] | None" = None
+    """Each stage's optimal basis (HiGHS only), to warm-start the same stage elsewhere."""
 
 
 def solver_version(name: str) -> str:
@@ -78,7 +81,7 @@ class PulpBackend:
         self.solver = solver
         self.problem = pulp.LpProblem(lp.name, pulp.LpMinimize)
         self.columns = [self._add_column(lp, c) for c in range(lp.n_cols)]
-        self.rows: list[pulp.LpConstraint] = []
+        self.rows: dict[int, pulp.LpConstraint] = {}
         self._added_rows = 0
         self.sync_rows()
 
@@ -91,18 +94,35 @@ class PulpBackend:
         )
 
     def sync_rows(self) -> None:
-        """Add to the PuLP problem the rows added to the LP since the last call."""
+        """Add to the PuLP problem the rows added to the LP since the last call.
+
+        A row with an infinite right-hand side constrains nothing; it is left out until
+        :meth:`set_row_rhs` gives it a finite one (LP and MPS files cannot carry it).
+        """
+        for row in range(self._added_rows, self.lp.n_rows):
+            if abs(self.lp.row_rhs[row]) != INF:
+                self._add_row(row)
+        self._added_rows = self.lp.n_rows
+
+    def _add_row(self, row: int) -> None:
         lp = self.lp
         senses = {"=": pulp.LpConstraintEQ, ">=": pulp.LpConstraintGE, "<=": pulp.LpConstraintLE}
-        for row in range(self._added_rows, lp.n_rows):
-            expr = pulp.LpAffineExpression(
-                [(self.columns[c], a) for c, a in zip(lp.row_cols[row], lp.row_coefs[row])])
-            constraint = pulp.LpConstraint(expr, senses[lp.row_sense[row]], rhs=lp.row_rhs[row])
-            self.problem.addConstraint(constraint, f"r{row}_{_safe(lp.row_name(row))}")
-            self.rows.append(constraint)
-        self._added_rows = lp.n_rows
+        expr = pulp.LpAffineExpression([(self.columns[c], a) for c, a in zip(lp.row_cols[row], lp.row_coefs[row])])
+        constraint = pulp.LpConstraint(expr, senses[lp.row_sense[row]], rhs=lp.row_rhs[row])
+        self.problem.addConstraint(constraint, f"r{row}_{_safe(lp.row_name(row))}")
+        self.rows[row] = constraint
 
-    def solve(self, objective: dict[int, float], time_limit: float) -> SolverRun:
+    def set_row_rhs(self, row: int, rhs: float) -> None:
+        self.sync_rows()
+        self.lp.row_rhs[row] = rhs
+        if row in self.rows:
+            if abs(rhs) == INF:
+                raise ValueError("a row already passed to PuLP cannot be made inactive")
+            self.rows[row].changeRHS(rhs)
+        elif abs(rhs) != INF:
+            self._add_row(row)
+
+    def solve(self, objective: dict[int, float], time_limit: float, start_basis: Basis | None = None) -> SolverRun:
         self.sync_rows()
         self.problem.setObjective(pulp.LpAffineExpression(
             [(self.columns[c], a) for c, a in sorted(objective.items())]))
@@ -120,7 +140,8 @@ class PulpBackend:
         run.seconds = time.perf_counter() - started
         if run.status == OPTIMAL:
             run.x = [v.varValue if v.varValue is not None else 0.0 for v in self.columns]
-            run.duals = [c.pi if c.pi is not None else 0.0 for c in self.rows]
+            run.duals = [self.rows[r].pi if r in self.rows and self.rows[r].pi is not None else 0.0
+                         for r in range(self.lp.n_rows)]
             run.objective = sum(a * run.x[c] for c, a in objective.items())
         return run
 
@@ -230,11 +251,27 @@ class HighsBackend:
             self.highs.addRows(last - first, lower, upper, len(index), starts[:-1], index, value)
         self._added_rows = last
 
-    def solve(self, objective: dict[int, float], time_limit: float) -> SolverRun:
+    def set_row_rhs(self, row: int, rhs: float) -> None:
+        """Change a row's right-hand side (``<=`` rows: upper bound; ``>=``: lower; ``=``: both)."""
+        self.sync_rows()
+        self.lp.row_rhs[row] = rhs
+        sense = self.lp.row_sense[row]
+        bound = max(min(rhs, self.inf), -self.inf)
+        lower = -self.inf if sense == "<=" else bound
+        upper = self.inf if sense == ">=" else bound
+        self.highs.changeRowBounds(row, lower, upper)
+
+    def solve(self, objective: dict[int, float], time_limit: float, start_basis: Basis | None = None) -> SolverRun:
         import highspy
         import numpy as np
 
         self.sync_rows()
+        if start_basis is not None:
+            basis = highspy.HighsBasis()
+            basis.col_status = [highspy.HighsBasisStatus(v) for v in start_basis[0]]
+            basis.row_status = [highspy.HighsBasisStatus(v) for v in start_basis[1]]
+            basis.valid = True
+            self.highs.setBasis(basis)
         cost = np.zeros(self.lp.n_cols)
         for col, coef in objective.items():
             cost[col] = coef
@@ -261,6 +298,8 @@ class HighsBackend:
             run.x = list(solution.col_value)
             run.duals = list(solution.row_dual)
             run.objective = float(cost @ np.asarray(solution.col_value))
+            basis = self.highs.getBasis()
+            run.basis = (tuple(int(v) for v in basis.col_status), tuple(int(v) for v in basis.row_status))
         return run
 
     def write(self, path: Path, objective: dict[int, float] | None = None) -> None:
@@ -289,67 +328,101 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name)[:80]
 
 
+LEXICOGRAPHIC = ("deficit", "shortfall", "cost")
+
+Basis = tuple[tuple[int, ...], tuple[int, ...]]
+"""A simplex basis as plain ints (column statuses, row statuses): picklable, for warm starts."""
+
+
+def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
+    """Rows ``lexicographic[deficit]`` and ``lexicographic[shortfall]``: objective_k <= +inf.
+
+    Each stays inactive until its stage is solved, then gets the right-hand side
+    ``value_k + max(absolute_tolerance, relative_tolerance * |value_k|)``. Added before the first
+    stage so the model's shape is the same in every stage (and at every point of a sweep). An
+    objective with no terms needs no row.
+    """
+    return {name: lp.add_row("lexicographic", (name,), dict(lp.objectives[name]), "<=", INF)
+            for name in LEXICOGRAPHIC[:2] if lp.objectives.get(name)}
+
+
 def solve_model(model: StockpileModel, solver: str | None = None, time_limit: float | None = None,
-                write_model: Path | None = None) -> Solution:
+                write_model: Path | None = None, start_bases: dict[str, Basis] | None = None,
+                backend=None) -> Solution:
     """Solve the model lexicographically (deficit, then shortfall, then cost) or weighted.
 
-    Each later stage keeps the earlier objectives within tolerance:
-    ``objective_k <= value_k + max(absolute_tolerance, relative_tolerance * |value_k|)``, added as
-    rows ``lexicographic[deficit]`` and ``lexicographic[shortfall]``. Marginal values are the
-    duals of the readiness (shortfall) stage. ``write_model`` receives that stage's LP.
+    Each later stage keeps the earlier objectives within tolerance (see
+    :func:`add_lexicographic_rows`). Marginal values are the duals of the readiness (shortfall)
+    stage. ``write_model`` receives that stage's LP. ``start_bases`` (HiGHS only) starts each
+    stage from a basis, e.g. the same stage's optimum at another sweep point.
     """
     scenario: Scenario = model.scenario
     solver = solver or scenario.solver.name
     time_limit = time_limit or scenario.solver.time_limit
     deadline = time.perf_counter() + time_limit
     lp = model.lp
-    backend = make_backend(lp, solver)
     objective = scenario.objective
+    lexicographic = objective.mode == "lexicographic"
+    if lexicographic and not any(f == "lexicographic" for f in lp.row_family):
+        add_lexicographic_rows(lp)
+    rows = {lp.row_key[r][0]: r for r in range(lp.n_rows) if lp.row_family[r] == "lexicographic"}
+    backend = backend or make_backend(lp, solver)
     stages: list[tuple[str, SolverRun]] = []
-    values: dict[str, float] = {}
+    bases: dict[str, Basis] = {}
     started = time.perf_counter()
 
     def run_stage(name: str, terms: dict[int, float]) -> SolverRun:
+        if not terms and stages:
+            # Nothing to minimise (e.g. no goals): the last stage's plan is optimal, every dual 0.
+            # Not sent to the solver: PuLP would add a dummy column CBC's MPS reader rejects.
+            previous = stages[-1][1]
+            run = SolverRun(OPTIMAL, objective=0.0, x=previous.x, duals=[0.0] * lp.n_rows,
+                            basis=previous.basis, detail="empty objective")
+            stages.append((name, run))
+            return run
         remaining = deadline - time.perf_counter()
-        run = backend.solve(terms, max(remaining, 0.01)) if remaining > 0 else SolverRun(TIME_LIMIT)
+        basis = (start_bases or {}).get(name)
+        run = backend.solve(terms, max(remaining, 0.01), start_basis=basis) if remaining > 0 else SolverRun(TIME_LIMIT)
         stages.append((name, run))
         if run.status != OPTIMAL:
             raise SolveError(_failure_message(scenario, name, run, time_limit))
+        if run.basis is not None:
+            bases[name] = run.basis
         return run
 
-    if objective.mode == "weighted":
+    if not lexicographic:
         weights = {"deficit": objective.deficit_weight, "shortfall": objective.shortfall_weight, "cost": 1.0}
         terms: dict[int, float] = {}
         for name, weight in weights.items():
             for col, coef in lp.objectives.get(name, {}).items():
                 terms[col] = terms.get(col, 0.0) + weight * coef
         if write_model is not None:
-            backend.write(write_model)
+            backend.write(write_model, objective=terms)
         final = readiness = run_stage("weighted", terms)
     else:
-        final = readiness = None
-        for name in ("deficit", "shortfall", "cost"):
+        for row in rows.values():
+            backend.set_row_rhs(row, INF)
+        for name in LEXICOGRAPHIC:
             if name == "shortfall" and write_model is not None:
                 backend.write(write_model, objective=lp.objectives.get(name, {}))
             final = run_stage(name, lp.objectives.get(name, {}))
             if name == "shortfall":
                 readiness = final
-            if name != "cost":
+            if name in rows:
                 value = final.objective
                 slack = max(objective.absolute_tolerance, objective.relative_tolerance * abs(value))
-                lp.add_row("lexicographic", (name,), dict(lp.objectives.get(name, {})), "<=", value + slack)
+                backend.set_row_rhs(rows[name], value + slack)
     x = final.x
-    for name in ("deficit", "shortfall", "cost"):
-        values[name] = lp.objective_value(name, x)
     return Solution(
         status=OPTIMAL,
         solver=solver,
         solver_version=solver_version(solver),
         x=x,
         readiness_duals=readiness.duals,
-        objective_values=values,
+        objective_values={name: lp.objective_value(name, x) for name in LEXICOGRAPHIC},
         stages=stages,
         seconds=time.perf_counter() - started,
+        bases=bases or None,
     )
 
 
