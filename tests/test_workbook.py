@@ -1,0 +1,423 @@
+"""The planner's workbook: sheets, tables, charts, formats, text safety, safe and repeatable writing,
+reading back, and LibreOffice opening it."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from openpyxl.chart import BarChart, LineChart
+from typer.testing import CliRunner
+
+from stockpile.cli import app
+from stockpile.io import atomic_write
+from stockpile.plan import TABLES
+from stockpile.workbook import (
+    FUND_ROWS, INVENTORY, NUMBER_FORMATS, ORDERS, SCENARIO_SHEET, SHEET_ORDER, SOURCING, read_workbook,
+    safe_sheet_name, shown_width, write_workbook,
+)
+
+from conftest import EXAMPLE, make_scenario, rich_raw, solve
+
+runner = CliRunner()
+FORMULA_NAME = '=HYPERLINK("http://example.com","x")'
+KIND_OF_FORMAT = {fmt: kind for kind, fmt in NUMBER_FORMATS.items()}
+
+
+@pytest.fixture(scope="module")
+def example_plan():
+    from stockpile.scenario import load_scenario
+
+    plan = solve(load_scenario(EXAMPLE))
+    plan.scenario_file = str(EXAMPLE)
+    return plan
+
+
+@pytest.fixture(scope="module")
+def example_book(example_plan, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("book") / "plan.xlsx"
+    write_workbook(example_plan, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def hostile_book(tmp_path_factory) -> Path:
+    """A plan whose scenario strings all look like formulas."""
+    raw = make_scenario(
+        name=FORMULA_NAME, description="+1+2 looks like a sum",
+        countries={"United States": ["domestic"], "@SUM(A1)": ["fta"]},
+        materials={"X": {"name": "-2+3"}},
+        supply=[{"name": "=1+1", "material": "X", "kind": "import", "country": "@SUM(A1)",
+                 "capacity": 1000.0, "price": 50_000.0}])
+    plan = solve(raw)
+    path = tmp_path_factory.mktemp("hostile") / "hostile.xlsx"
+    write_workbook(plan, path)
+    return path
+
+
+def _tables(path: Path) -> dict[str, tuple[str, str]]:
+    """{table name: (sheet, ref)} of every named Excel table in the workbook."""
+    wb = load_workbook(path)
+    return {name: (ws.title, ref) for ws in wb.worksheets for name, ref in ws.tables.items()}
+
+
+def _read_table_with_pandas(path: Path, name: str) -> pd.DataFrame:
+    """A named table read by pandas alone, from the table's own cell range."""
+    sheet, ref = _tables(path)[name]
+    first, last = ref.split(":")
+    first_col, first_row = re.match(r"([A-Z]+)(\d+)", first).groups()
+    last_col, last_row = re.match(r"([A-Z]+)(\d+)", last).groups()
+    return pd.read_excel(path, sheet_name=sheet, header=int(first_row) - 1, usecols=f"{first_col}:{last_col}",
+                         nrows=int(last_row) - int(first_row), engine="openpyxl")
+
+
+# ---------------------------------------------------------------------------------------------
+# Round trip
+
+
+def test_read_workbook_gives_back_the_plans_tables_and_scenario(example_plan, example_book) -> None:
+    scenario, tables = read_workbook(example_book)
+    assert scenario == example_plan.scenario and scenario.sha256 == example_plan.scenario.sha256
+    assert set(tables) == set(TABLES)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(tables[name], example_plan.tables[name], check_exact=True, obj=name)
+
+
+def test_pandas_reads_the_long_tables_as_the_plan_has_them(example_plan, example_book) -> None:
+    for name, columns in (("Orders", ORDERS), ("Inventory", INVENTORY), ("Sourcing", SOURCING)):
+        frame = _read_table_with_pandas(example_book, name)
+        assert list(frame.columns) == [c.label for c in columns]
+        frame.columns = [c.key for c in columns]
+        expected = example_plan.tables[name.lower()]
+        pd.testing.assert_frame_equal(frame, expected, check_dtype=False, check_exact=True, obj=name)
+
+    # The Fund is laid out FY across: transposed back, it is the plan's Fund table.
+    fund = _read_table_with_pandas(example_book, "Fund").set_index("Item ($M)").T
+    assert list(fund.index) == [f"FY{fy}" for fy in example_plan.tables["fund"].fy]
+    for column in FUND_ROWS:
+        assert fund[column.label].tolist() == example_plan.tables["fund"][column.key].tolist(), column.key
+
+
+def test_a_plan_with_no_orders_round_trips(tmp_path: Path) -> None:
+    plan = solve(make_scenario(materials={"X": {"goal": 0.0}}))
+    assert plan.tables["orders"].empty
+    path = tmp_path / "empty.xlsx"
+    write_workbook(plan, path)
+    _, tables = read_workbook(path)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(tables[name], plan.tables[name], check_exact=True, obj=name)
+
+
+def test_a_rich_plan_round_trips_and_verifies(tmp_path: Path) -> None:
+    plan = solve(rich_raw())
+    path = tmp_path / "rich.xlsx"
+    write_workbook(plan, path)
+    _, tables = read_workbook(path)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(tables[name], plan.tables[name], check_exact=True, obj=name)
+    result = runner.invoke(app, ["verify", str(path)])
+    assert result.exit_code == 0 and "audit passed" in result.output, result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# Sheets, tables, charts, formats
+
+
+def test_sheets_come_in_order_and_the_scenario_sheet_is_hidden(example_book) -> None:
+    wb = load_workbook(example_book)
+    assert wb.sheetnames == [*SHEET_ORDER, SCENARIO_SHEET]
+    assert wb[SCENARIO_SHEET].sheet_state == "hidden"
+    assert all(wb[name].sheet_state == "visible" for name in SHEET_ORDER)
+    assert wb.active.title == "Summary"
+
+
+def test_every_named_table_is_where_it_belongs(example_book) -> None:
+    where = {name: sheet for name, (sheet, _) in _tables(example_book).items()}
+    assert where == {
+        "Headline": "Summary", "ByMaterial": "Summary", "About": "Summary", "HowToRead": "Summary",
+        "Orders": "Orders", "OrdersByCountry": "Orders", "CostByMaterial": "Orders",
+        "Inventory": "Inventory", "InventoryByFY": "Inventory", "Fund": "Fund",
+        "Sourcing": "Sourcing", "SourcingByFY": "Sourcing",
+        "MarginalAppropriation": "Marginal values", "MarginalCapacity": "Marginal values",
+        "Scenario": "Inputs", "Materials": "Inputs", "PerFYInputs": "Inputs", "SupplyOptions": "Inputs",
+        "Countries": "Inputs", "Bans": "Inputs", "Events": "Inputs", "Audit": "Audit",
+    }
+
+
+def test_charts_are_native_and_cover_each_material(example_plan, example_book) -> None:
+    wb = load_workbook(example_book)
+    materials = example_plan.scenario.materials
+    charts = {ws.title: ws._charts for ws in wb.worksheets}
+
+    def titles(sheet: str) -> list[str]:
+        return ["".join(run.t for p in c.title.tx.rich.p for run in p.r) for c in charts[sheet]]
+
+    ordered = set(example_plan.tables["orders"].material)
+    assert [type(c) for c in charts["Orders"]] == [BarChart] * len(ordered)
+    assert all(c.grouping == "stacked" for c in charts["Orders"])
+    assert len(charts["Inventory"]) == len(materials) and all(isinstance(c, LineChart) for c in charts["Inventory"])
+    assert all(any(f"({code})" in t for t in titles("Inventory")) for code in materials)
+    assert [type(c) for c in charts["Fund"]] == [LineChart] and "floor" in titles("Fund")[0]
+    floors = set(example_plan.scenario.policy.trusted_share)  # Co and Li have trusted-share floors
+    assert sorted(t.split("(")[1][:2] for t in titles("Sourcing")) == sorted(floors)
+    # each inventory chart draws two series: closing stock and goal
+    assert all(len(c.series) == 2 for c in charts["Inventory"] + charts["Sourcing"] + charts["Fund"])
+    assert not any(charts[s] for s in ("Summary", "Marginal values", "Inputs", "Audit"))
+
+
+def test_number_formats_frozen_panes_and_page_setup(example_book) -> None:
+    wb = load_workbook(example_book)
+    orders = wb["Orders"]
+    header = {cell.value: cell.column_letter for cell in orders[3]}
+    assert orders[f"{header['Cost ($M)']}4"].number_format == NUMBER_FORMATS["money"]
+    assert ",," in NUMBER_FORMATS["money"]  # dollars shown as $M, value kept exact
+    assert orders[f"{header['Tonnes']}4"].number_format == "#,##0"
+    inventory = wb["Inventory"]
+    header = {cell.value: cell.column_letter for cell in inventory[3]}
+    assert inventory[f"{header['Coverage']}4"].number_format == "0.0%"
+    assert inventory[f"{header['FY']}4"].number_format == '"FY"0'
+    for name in SHEET_ORDER:
+        ws = wb[name]
+        assert ws.freeze_panes is not None and ws.freeze_panes[0] != "A", name  # first column frozen
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1, name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, name
+
+
+def test_every_column_is_wide_enough_for_what_it_shows(example_book) -> None:
+    """No table cell needs its column widened: numbers fit (no ###), text fits or wraps."""
+    wb = load_workbook(example_book)
+    for name, (sheet, ref) in _tables(example_book).items():
+        ws = wb[sheet]
+        for row in ws[ref][1:]:
+            for cell in row:
+                if cell.value is None or cell.alignment.wrap_text:
+                    continue
+                kind = KIND_OF_FORMAT.get(cell.number_format, "text")
+                width = ws.column_dimensions[cell.column_letter].width
+                assert width >= shown_width(cell.value, kind), (name, cell.coordinate, cell.value, width)
+
+
+def test_conditional_formatting_marks_shortfalls_deficits_and_limits(example_book) -> None:
+    wb = load_workbook(example_book)
+
+    def rules(sheet: str) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for rng in wb[sheet].conditional_formatting:
+            for rule in rng.rules:
+                found.setdefault(str(rng.sqref), []).extend(rule.formula or [])
+        return found
+
+    inventory = rules("Inventory")
+    header = {cell.value: cell.column_letter for cell in wb["Inventory"][3]}
+    shortfall = header["Shortfall (t)"]
+    assert any(ref.startswith(shortfall) and f"{shortfall}4>=" in f[0] for ref, f in inventory.items())
+    assert any('"Shortfall (t)"' in f[0] for f in inventory.values())  # the FY-across view too
+    fund = rules("Fund")
+    assert any(f and ">1.0" in f[0] for f in fund.values())  # deficit above noise
+    sourcing = " ".join(f for formulas in rules("Sourcing").values() for f in formulas)
+    assert "trusted" not in sourcing  # formulas refer to cells, and both limits are checked:
+    header = {cell.value: cell.column_letter for cell in wb["Sourcing"][3]}
+    assert f"${header['Largest foreign share']}4>${header['Single-country cap']}4" in sourcing
+    assert f"${header['Trusted share']}4<${header['Trusted floor']}4" in sourcing
+
+
+def test_the_example_workbook_marks_the_shortfalls_it_has(example_book) -> None:
+    """The cells the shortfall rule colours (``>= 0.5``, evaluated here) are the example's
+    shortfalls, and no cell of solver noise."""
+    wb = load_workbook(example_book)
+    ws = wb["Inventory"]
+    header = {cell.value: cell.column_letter for cell in ws[3]}
+    rule = next(r for rng in ws.conditional_formatting for r in rng.rules
+                if str(rng.sqref).startswith(header["Shortfall (t)"]))
+    threshold = float(rule.formula[0].split(">=")[1])
+    marked = [(ws[f"A{row}"].value, ws[f"{header['FY']}{row}"].value) for row in range(4, ws.max_row + 1)
+              if isinstance(ws[f"{header['Shortfall (t)']}{row}"].value, (int, float))
+              and ws[f"{header['Shortfall (t)']}{row}"].value >= threshold]
+    assert marked == [("Sb", 2027), ("Co", 2027), ("Co", 2028), ("Li", 2027), ("Li", 2028),
+                      ("W", 2027), ("W", 2028), ("W", 2029), ("W", 2030)]
+
+
+def test_summary_states_the_horizon_kpis_scenario_and_audit(example_plan, example_book) -> None:
+    wb = load_workbook(example_book)
+    values = [cell.value for row in wb["Summary"].iter_rows() for cell in row if cell.value is not None]
+    assert values[0] == example_plan.scenario.name
+    assert f"Solvency horizon: {example_plan.headline}" in values
+    for expected in (example_plan.scenario.description, example_plan.scenario.sha256, example_plan.solver_version,
+                     example_plan.audit.summary, example_plan.kpis["total_purchase_cost"],
+                     example_plan.kpis["end_fund_balance"], example_plan.solve_seconds, str(EXAMPLE)):
+        assert expected in values, expected
+    assert "How to read this workbook" in values
+
+
+def test_audit_sheet_lists_every_check(example_plan, example_book) -> None:
+    frame = _read_table_with_pandas(example_book, "Audit")
+    assert frame["Check"].tolist() == example_plan.audit.table()["check"].tolist()
+    assert set(frame["Result"]) == {"pass"}
+
+
+def test_inputs_show_the_resolved_scenario_and_data_figures(example_plan, tmp_path: Path) -> None:
+    plan = example_plan
+    plan.provenance = pd.DataFrame([
+        dict(what="=cobalt price", value=33000.0, unit="$/t", source="USGS MCS 2025", status="official", note=""),
+        dict(what="Sb recovery", value=0.6, unit="share", source="@analyst", status="assumption", note="+guess")])
+    path = tmp_path / "with_data.xlsx"
+    try:
+        write_workbook(plan, path)
+    finally:
+        plan.provenance = None
+    figures = _read_table_with_pandas(path, "DataFigures")
+    assert figures["What"].tolist() == ["=cobalt price", "Sb recovery"]
+    assert figures["Source"].tolist() == ["USGS MCS 2025", "@analyst"]
+    per_fy = _read_table_with_pandas(path, "PerFYInputs")
+    goal = per_fy[(per_fy.Item == "Antimony (Sb)") & (per_fy.Parameter == "goal")].iloc[0]
+    assert [goal[f"FY{fy}"] for fy in range(2027, 2033)] == [1000, 1000, 1000, 1500, 1500, 1500]
+    supply = _read_table_with_pandas(path, "SupplyOptions")
+    assert len(supply) == len(plan.scenario.options)
+    assert "x1.25" in supply.set_index("Option").at["Finland cobalt refinery", "Price tiers"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Safe writing
+
+
+def test_formula_like_strings_stay_text(hostile_book) -> None:
+    wb = load_workbook(hostile_book)
+    texts = {FORMULA_NAME, "+1+2 looks like a sum", "@SUM(A1)", "=1+1"}
+    found = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value in texts:
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+                    found.setdefault(cell.value, []).append(cell)
+    assert set(found) == texts
+    assert wb["Summary"]["A1"].value == FORMULA_NAME and wb["Summary"]["A1"].quotePrefix
+    with zipfile.ZipFile(hostile_book) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
+        for name in sheets:
+            assert "<f>" not in archive.read(name).decode(), name  # the workbook holds no formulas at all
+
+
+def test_safe_sheet_name() -> None:
+    assert safe_sheet_name("Summary") == "Summary"
+    long = safe_sheet_name("A scenario name far longer than Excel allows")
+    assert len(long) == 31 and long == "A scenario name far longer than"
+    assert safe_sheet_name("a/b\\c?d*e[f]g:h") == "a_b_c_d_e_f_g_h"
+    assert safe_sheet_name("'quoted'") == "quoted"
+    assert safe_sheet_name("") == "Sheet"
+    assert safe_sheet_name("history") == "history (2)"
+    taken = ["Plan", "Plan (2)"]
+    assert safe_sheet_name("plan", taken) == "plan (3)"
+    assert safe_sheet_name("x" * 40, ["x" * 31]) == "x" * 27 + " (2)"
+
+
+def test_solve_refuses_to_overwrite_a_plan_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(b"an existing plan")
+    result = runner.invoke(app, ["solve", str(EXAMPLE), "-o", str(path)])
+    assert result.exit_code == 2 and "--force" in result.output
+    assert path.read_bytes() == b"an existing plan"
+    result = runner.invoke(app, ["solve", str(EXAMPLE), "-o", str(path), "--force"])
+    assert result.exit_code == 0, result.output
+    assert read_workbook(path)[0].name == "Example: four materials, six years"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]  # no temporary file left
+
+
+def test_an_interrupted_write_leaves_the_existing_plan_whole(example_plan, example_book, tmp_path: Path) -> None:
+    path = tmp_path / "plan.xlsx"
+    shutil.copy(example_book, path)
+    before = path.read_bytes()
+
+    def write_half_then_fail(tmp: Path) -> None:
+        write_workbook(example_plan, tmp)
+        tmp.write_bytes(tmp.read_bytes()[:1000])
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, write_half_then_fail, force=True)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
+
+
+def test_same_plan_gives_byte_identical_workbooks(example_plan, example_book, tmp_path: Path) -> None:
+    again = tmp_path / "again.xlsx"
+    write_workbook(example_plan, again)
+    with zipfile.ZipFile(example_book) as first, zipfile.ZipFile(again) as second:
+        assert first.namelist() == second.namelist()
+        for name in first.namelist():
+            assert first.read(name) == second.read(name), name
+            assert first.getinfo(name).date_time == (2000, 1, 1, 0, 0, 0)
+        core = first.read("docProps/core.xml").decode()
+        assert "2000-01-01T00:00:00Z" in core
+    assert example_book.read_bytes() == again.read_bytes()
+    first_values = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in load_workbook(example_book)}
+    second_values = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in load_workbook(again)}
+    assert first_values == second_values
+
+
+def test_verify_reads_a_workbook_written_by_solve(tmp_path: Path) -> None:
+    path = tmp_path / "plan.xlsx"
+    assert runner.invoke(app, ["solve", str(EXAMPLE), "-o", str(path)]).exit_code == 0
+    result = runner.invoke(app, ["verify", str(path)])
+    assert result.exit_code == 0 and "audit passed" in result.output, result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# LibreOffice
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+
+
+def convert(path: Path, target: str, out: Path) -> Path:
+    """Convert with a headless LibreOffice and a private profile; the converted file's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    profile = out / "profile"
+    result = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", target,
+         "--outdir", str(out), str(path)], capture_output=True, text=True, timeout=300)
+    converted = out / f"{path.stem}.{target.split(':')[0]}"
+    assert result.returncode == 0, result.stderr
+    assert converted.exists() and converted.stat().st_size > 0, (result.stdout, result.stderr)
+    assert "Error" not in result.stderr, result.stderr
+    return converted
+
+
+@needs_soffice
+def test_libreoffice_renders_every_sheet_and_chart(example_plan, example_book, tmp_path: Path) -> None:
+    pdf = convert(example_book, "pdf", tmp_path)
+    content = pdf.read_bytes()
+    assert content.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", content)) >= len(SHEET_ORDER)  # a page or more per sheet
+    if shutil.which("pdftotext") is None:  # poppler-utils: without it, the PDF's text goes unchecked
+        return
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for heading in ("Headline figures", "Orders", "Inventory", "NDS Transaction Fund", "Sourcing",
+                    "Marginal values", "Inputs: the scenario as solved", "Independent audit"):
+        assert heading in text, heading
+    for sheet in SHEET_ORDER:  # the footer names each printed sheet
+        assert re.search(rf"^{re.escape(sheet)}\s+Page \d+ of \d+", text, re.MULTILINE), sheet
+    for code, material in example_plan.scenario.materials.items():  # chart titles are drawn as text
+        assert f"{material.name} ({code}): stock against goal" in text
+        assert f"{material.name} ({code}): tonnes ordered by country" in text
+    assert "Fund balance against its floor" in text and "trusted share against its floor" in text
+    assert "###" not in text  # no number too wide for its column
+    # number formats as a planner reads them: the Congo cobalt order ($7,800,000) in $M, FYs, shares
+    assert "$7.8M" in text and "FY2028" in text and "31.3%" in text
+
+
+@needs_soffice
+def test_libreoffice_shows_a_formula_like_name_as_text(hostile_book, tmp_path: Path) -> None:
+    summary = convert(hostile_book, "csv", tmp_path)  # CSV export writes the first sheet, Summary
+    with summary.open(newline="", encoding="utf-8", errors="replace") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][0] == FORMULA_NAME
+    assert not any(cell == "x" for row in rows for cell in row)  # the HYPERLINK was never evaluated
