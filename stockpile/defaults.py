@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError
 from .data import AGGREGATES, BaselineData, load_data
 from .errors import InputError, InputErrors
 from .scenario import FiscalYear, Strict, _format_loc, _reason
+from .series import MAX_FY, MIN_FY
 
 Share = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)]
 
@@ -85,9 +86,11 @@ def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = Non
                            for e in exc.errors()]) from None
     data = data or load_data()
     horizon = raw.get("horizon", {})
-    first_fy = horizon.get("first_fy")
-    if not isinstance(first_fy, int):
+    first_fy = horizon.get("first_fy") if isinstance(horizon, dict) else None
+    if not isinstance(first_fy, int) or isinstance(first_fy, bool):
         raise InputError(source, "horizon.first_fy", "required when [data] builds defaults")
+    if not MIN_FY <= first_fy <= MAX_FY:
+        raise InputError(source, "horizon.first_fy", f"FY{first_fy} is outside {MIN_FY}..{MAX_FY}")
     record = _Recorder()
     base: dict[str, Any] = {}
     known_materials = set(data.materials["material"])

@@ -16,7 +16,9 @@ def package_version() -> str:
         return "unknown"
 
 
-def summary(plan: Plan, scenario_file: str | None) -> dict[str, Any]:
+def summary(plan: Plan, scenario_file: str | None, time_limit: float | None = None) -> dict[str, Any]:
+    from .reproduce import record
+
     s = plan.scenario
     return {
         "stockpile_version": package_version(),
@@ -30,8 +32,9 @@ def summary(plan: Plan, scenario_file: str | None) -> dict[str, Any]:
         "objectives": plan.objective_values,
         "audit": {"passed": plan.audit is not None and plan.audit.ok,
                   "summary": plan.audit.summary if plan.audit is not None else "not run"},
+        "reproducibility": record(plan, time_limit),
     }
 
 
-def summary_json(plan: Plan, scenario_file: str | None) -> str:
-    return json.dumps(summary(plan, scenario_file), indent=2, sort_keys=True) + "\n"
+def summary_json(plan: Plan, scenario_file: str | None, time_limit: float | None = None) -> str:
+    return json.dumps(summary(plan, scenario_file, time_limit), indent=2, sort_keys=True) + "\n"
