@@ -108,7 +108,7 @@ def solve(
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
         if json_path is not None:
-            text = summary_json(plan, str(scenario))
+            text = summary_json(plan, str(scenario), time_limit)
             atomic_write(json_path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
     except StockpileError as exc:
         _fail(exc)
@@ -144,8 +144,13 @@ def _print_plan(plan) -> None:
 
 
 @app.command()
-def verify(plan_path: Annotated[Path, typer.Argument(metavar="PLAN.xlsx", help="A plan workbook.")]) -> None:
-    """Re-run the independent audit on a saved plan workbook."""
+def verify(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN.xlsx", help="A plan workbook.")],
+    resolve: Annotated[bool, typer.Option(
+        "--resolve", help="Also re-solve the embedded scenario and confirm the same objective.")] = False,
+    solver: SolverOption = None,
+) -> None:
+    """Re-run the independent audit on a saved plan workbook (and, with --resolve, re-solve it)."""
     from .audit import audit_plan
     from .workbook import read_workbook
 
@@ -160,6 +165,49 @@ def verify(plan_path: Annotated[Path, typer.Argument(metavar="PLAN.xlsx", help="
     console.print(f"audit {report.summary}")
     if not report.ok:
         raise typer.Exit(3)
+    if resolve:
+        from .reproduce import resolve_check
+
+        try:
+            _check_solver(solver)
+            check = resolve_check(scenario, tables, solver)
+        except StockpileError as exc:
+            _fail(exc)
+        for line in check.lines:
+            console.print(line)
+        if not check.ok:
+            raise typer.Exit(3)
+
+
+@app.command()
+def compare(
+    plan_a: Annotated[Path, typer.Argument(metavar="PLAN_A", help="Plan workbook (.xlsx) or scenario file.")],
+    plan_b: Annotated[Path, typer.Argument(metavar="PLAN_B", help="Plan workbook (.xlsx) or scenario file.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output",
+                                                   help="Write the side-by-side workbook (.xlsx).")] = None,
+    solver: SolverOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+) -> None:
+    """Compare two plans side by side: what does the change from A to B buy us?"""
+    from .compare import change_lines, load_side, write_comparison
+    from .io import atomic_write, check_writable
+
+    try:
+        _check_solver(solver)
+        if output is not None:
+            check_writable(output, force)  # before solving, so a refusal costs nothing
+        a, b = load_side("A", plan_a, solver), load_side("B", plan_b, solver)
+        if output is not None:
+            atomic_write(output, lambda tmp: write_comparison(a, b, tmp), force=force)
+    except StockpileError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        errors.print("interrupted: nothing was written")
+        raise typer.Exit(130)
+    for line in change_lines(a, b):
+        console.print(line)
+    if output is not None:
+        console.print(f"comparison: {output}")
 
 
 # Commands kept in their own modules register themselves on `app` when imported.

@@ -44,6 +44,7 @@ def build(scenario: Scenario) -> StockpileModel:
     define_partner_share(model)
     define_covered_ban(model)
     define_concentration_cap(model)
+    define_fixed_order(model)
     define_objectives(model)
     return model
 
@@ -293,6 +294,20 @@ def define_concentration_cap(model: StockpileModel) -> None:
                 lp.add_row("concentration", (code, country, fy), terms, "<=", 0.0)
 
 
+def define_fixed_order(model: StockpileModel) -> None:
+    """fixed_order[m,s,y]: order[m,s,y] = fixed[s,y] for each FY an option's ``fixed`` lists.
+
+    A hard limit: with a ban, a floor or a cap it can leave no feasible plan, which the
+    infeasibility diagnosis (stockpile/diagnose.py) then names as ``supply[i].fixed.FY``.
+    """
+    s, lp = model.scenario, model.lp
+    for option in s.options:
+        for fy, tonnes in option.fixed.points:
+            if lp.has_col("order", option.material, option.name, fy):
+                lp.add_row("fixed_order", (option.material, option.name, fy),
+                           {lp.col("order", option.material, option.name, fy): 1.0}, "=", tonnes)
+
+
 def define_objectives(model: StockpileModel) -> None:
     """The three priorities, each a named objective (minimised in this order when lexicographic):
 
@@ -326,3 +341,4 @@ def define_objectives(model: StockpileModel) -> None:
             if lp.has_col("sell", code, fy):
                 cost[lp.col("sell", code, fy)] = -discount * material.disposal.price.at(fy) / MONEY_SCALE
     lp.add_objective_terms("cost", cost)
+

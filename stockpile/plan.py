@@ -24,6 +24,7 @@ from . import rules
 from .model import MONEY_SCALE, StockpileModel
 from .scenario import Scenario, effective_tags, option_kind
 from .solve import Solution
+from .tables import group_positions, group_sums
 
 ZERO_TONNES = 1e-6
 """Tonnes below which a solver value is noise (solver tolerances are about 1e-7 relative)."""
@@ -87,12 +88,15 @@ def read_plan(model: StockpileModel, solution: Solution) -> Plan:
     if not orders_df.empty:
         orders_df = orders_df.sort_values(["fy", "material", "option"], kind="stable").reset_index(drop=True)
 
+    # Sums over groups of rows, each taken as pandas took it on a filtered column (numpy's sum of
+    # the group's values in row order), so the figures are the same to the last bit.
+    delivered_by = (group_sums(orders_df["tonnes"].to_numpy(), orders_df["material"].tolist(),
+                               orders_df["delivery_fy"].tolist()) if not orders_df.empty else {})
     inventory = []
     for code, material in s.materials.items():
         opening = material.opening_inventory
         for fy in s.fys:
-            delivered = float(orders_df.loc[(orders_df.material == code) & (orders_df.delivery_fy == fy),
-                                            "tonnes"].sum()) if not orders_df.empty else 0.0
+            delivered = delivered_by.get((code, fy), 0.0)
             closing = value("inv", code, fy)
             goal = material.goal.at(fy)
             draw = material.draw.at(fy)
@@ -109,17 +113,21 @@ def read_plan(model: StockpileModel, solution: Solution) -> Plan:
     f = s.fund
     fund = []
     opening = f.opening_balance
+    purchases_by = (group_sums(orders_df["cost"].to_numpy(), orders_df["fy"].tolist())
+                    if not orders_df.empty else {})
+    stock_rows = group_positions(inventory_df["fy"].tolist())
+    stock_closing = inventory_df["closing"].to_numpy()
     for fy in s.fys:
-        purchases = float(orders_df.loc[orders_df.fy == fy, "cost"].sum()) if not orders_df.empty else 0.0
-        stock = inventory_df.loc[inventory_df.fy == fy]
-        sales = sum(row.disposals * s.materials[row.material].disposal.price.at(fy)
-                    for row in stock.itertuples())
+        purchases = purchases_by.get((fy,), 0.0)
+        stock = [inventory[i] for i in stock_rows.get((fy,), ())]
+        sales = sum(row["disposals"] * s.materials[row["material"]].disposal.price.at(fy) for row in stock)
         closing = _clean(value("fund", fy, zero=0.0) * MONEY_SCALE, 1e-3)
         fund.append(dict(
             fy=fy, opening=opening, appropriation=f.appropriation.at(fy),
             other_revenue=f.other_revenue.at(fy), sales=sales, purchases=purchases,
             committed_payments=f.committed_payments.at(fy), operating_cost=f.operating_cost.at(fy),
-            holding_cost=f.holding_cost.at(fy) * float(stock.closing.sum()), closing=closing,
+            holding_cost=f.holding_cost.at(fy) * float(stock_closing[stock_rows.get((fy,), [])].sum()),
+            closing=closing,
             floor=f.floor.at(fy), deficit=_clean(value("deficit", fy, zero=0.0) * MONEY_SCALE, ZERO_DOLLARS)))
         opening = closing
     fund_df = pd.DataFrame(fund, columns=FUND_COLUMNS)
@@ -151,19 +159,25 @@ SOURCING_COLUMNS = ["material", "fy", "ordered", "trusted_share", "trusted_floor
 def sourcing_table(s: Scenario, orders: pd.DataFrame) -> pd.DataFrame:
     """Per material and FY: trusted, covered and largest single foreign country shares of orders."""
     by_name = {o.name: o for o in s.options}
+    if orders.empty:
+        groups, totals, names, countries, tonnes = {}, {}, [], [], []
+    else:
+        groups = group_positions(orders["material"].tolist(), orders["fy"].tolist())
+        totals = {key: float(orders["tonnes"].to_numpy()[positions].sum()) for key, positions in groups.items()}
+        names, countries, tonnes = orders["option"].tolist(), orders["country"].tolist(), orders["tonnes"].tolist()
     rows = []
     for code in s.materials:
         for fy in s.fys:
-            these = orders[(orders.material == code) & (orders.fy == fy)] if not orders.empty else orders
-            total = float(these.tonnes.sum()) if not these.empty else 0.0
+            these = groups.get((code, fy), ())
+            total = totals.get((code, fy), 0.0)
             trusted = covered = 0.0
             by_country: dict[str, float] = {}
-            for row in these.itertuples():
-                option = by_name[row.option]
-                trusted += row.tonnes if rules.is_trusted(s, option) else 0.0
-                covered += row.tonnes if rules.is_covered(s, option) else 0.0
+            for i in these:
+                option = by_name[names[i]]
+                trusted += tonnes[i] if rules.is_trusted(s, option) else 0.0
+                covered += tonnes[i] if rules.is_covered(s, option) else 0.0
                 if rules.is_foreign(s, option):
-                    by_country[row.country] = by_country.get(row.country, 0.0) + row.tonnes
+                    by_country[countries[i]] = by_country.get(countries[i], 0.0) + tonnes[i]
             largest = max(sorted(by_country.items()), key=lambda item: item[1], default=(None, 0.0))
             rows.append(dict(
                 material=code, fy=fy, ordered=total,
@@ -223,10 +237,17 @@ def headline_kpis(s: Scenario, tables: dict[str, pd.DataFrame], objectives: dict
         "total_purchase_cost": float(orders.cost.sum()) if not orders.empty else 0.0,
         "discounted_net_cost": float(objectives.get("cost", 0.0)) * MONEY_SCALE,
         "end_fund_balance": float(fund.closing.iloc[-1]),
-        "tonnes_ordered": {code: float(orders.loc[orders.material == code, "tonnes"].sum())
-                           if not orders.empty else 0.0 for code in s.materials},
+        "tonnes_ordered": _tonnes_ordered(s, orders),
         "end_coverage": {code: _coverage(inventory, code, s.horizon.last_fy) for code in s.materials},
     }
+
+
+def _tonnes_ordered(s: Scenario, orders: pd.DataFrame) -> dict[str, float]:
+    """Tonnes ordered over the horizon per material (0 for a material with no orders)."""
+    if orders.empty:
+        return {code: 0.0 for code in s.materials}
+    sums = group_sums(orders["tonnes"].to_numpy(), orders["material"].tolist())
+    return {code: sums.get((code,), 0.0) for code in s.materials}
 
 
 def appropriation_to_avoid_deficit(fund: pd.DataFrame) -> dict[int, float]:
@@ -250,6 +271,11 @@ def _coverage(inventory: pd.DataFrame, code: str, fy: int) -> float | None:
     return None if row.goal <= 0 else float(row.closing / row.goal)
 
 
+def _tonnes(value: float) -> str:
+    """1,230 or 0.4: small shortfalls keep a decimal so they do not read as zero."""
+    return f"{value:,.0f}" if value >= 9.95 else f"{value:,.1f}"
+
+
 def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | None,
                      first_deficit: int | None, needed: dict[int, float] | None = None) -> str:
     """"solvent through FY2040", or "solvent through FY2028; first shortfall FY2029: cobalt
@@ -265,7 +291,7 @@ def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | No
     if first_short is not None:
         rows = inventory[(inventory.fy == first_short)
                          & ((inventory.shortfall > ZERO_TONNES) | (inventory.unmet_draw > ZERO_TONNES))]
-        what = ", ".join(f"{s.materials[r.material].name.lower()} {r.shortfall + r.unmet_draw:,.0f} "
+        what = ", ".join(f"{s.materials[r.material].name.lower()} {_tonnes(r.shortfall + r.unmet_draw)} "
                          f"{s.materials[r.material].unit}" for r in rows.itertuples())
         parts.append(f"first shortfall FY{first_short}: {what}")
     if first_deficit is not None:

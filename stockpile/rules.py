@@ -7,11 +7,73 @@ against the scenario's rules without ever reading the LP the solver saw.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 
 from .scenario import ALL, Event, RecyclingStream, Scenario, SupplyOption, effective_tags, option_kind
 
 Option = SupplyOption | RecyclingStream
+
+
+class _Index:
+    """What the rules below look up again and again for one scenario, computed once.
+
+    A scenario is frozen (its models reject assignment and nothing mutates it after loading), so
+    the events that can touch a (country, material) pair, an option's effective tags, trust and the
+    bans that can cover it never change. The model builder asks about every option in every FY,
+    and re-deriving these each time made building quadratic in the number of events and options.
+    """
+
+    __slots__ = ("events", "by_material", "by_pair", "options", "trusted_tags", "of_material")
+
+    def __init__(self, scenario: Scenario):
+        self.events = sorted(scenario.events.items())
+        self.by_material: dict[str, list[tuple[str, Event]]] = {}
+        self.by_pair: dict[tuple[str, str], list[tuple[str, Event]]] = {}
+        self.options: dict[int, tuple[Option, tuple[str, ...], bool, list[tuple[int, int]]]] = {}
+        self.trusted_tags = frozenset(scenario.policy.trusted_tags)
+        self.of_material: dict[str, list[Option]] = {}
+        for option in scenario.options:
+            self.of_material.setdefault(option.material, []).append(option)
+
+    def events_for(self, country: str, material: str) -> list[tuple[str, Event]]:
+        """Events whose country and material match (by id), whatever their FYs."""
+        found = self.by_pair.get((country, material))
+        if found is None:
+            of_material = self.by_material.get(material)
+            if of_material is None:
+                of_material = [(event_id, event) for event_id, event in self.events
+                               if event.material in (ALL, material)]
+                self.by_material[material] = of_material
+            found = [(event_id, event) for event_id, event in of_material if event.country in (ALL, country)]
+            self.by_pair[(country, material)] = found
+        return found
+
+    def option(self, scenario: Scenario, option: Option):
+        """(option, effective tags, trusted, [(ban position, ban from_fy)] that cover it in some FY)."""
+        entry = self.options.get(id(option))
+        if entry is None or entry[0] is not option:
+            tags = effective_tags(scenario, option)
+            bans = [(i, ban.from_fy) for i, ban in enumerate(scenario.policy.bans, start=1)
+                    if ban.material in (ALL, option.material)
+                    and ((ban.tag is not None and ban.tag in tags) or option.country in ban.countries)]
+            entry = (option, tags, bool(self.trusted_tags.intersection(tags)), bans)
+            self.options[id(option)] = entry
+        return entry
+
+
+_INDEXES: dict[int, tuple[weakref.ref, _Index]] = {}
+
+
+def _index(scenario: Scenario) -> _Index:
+    """The scenario's :class:`_Index`, kept while the scenario lives (by identity, never by value)."""
+    key = id(scenario)
+    entry = _INDEXES.get(key)
+    if entry is not None and entry[0]() is scenario:
+        return entry[1]
+    index = _Index(scenario)
+    _INDEXES[key] = (weakref.ref(scenario, lambda _, key=key: _INDEXES.pop(key, None)), index)
+    return index
 
 
 def orderable_fys(scenario: Scenario, option: Option) -> list[int]:
@@ -25,10 +87,8 @@ def events_hitting(scenario: Scenario, option: Option, fy: int) -> list[tuple[st
     """Disruption events in force in ``fy`` for the option's country and material, by id."""
     return [
         (event_id, event)
-        for event_id, event in sorted(scenario.events.items())
-        if event.country in (ALL, option.country)
-        and event.material in (ALL, option.material)
-        and event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy)
+        for event_id, event in _index(scenario).events_for(option.country, option.material)
+        if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy)
     ]
 
 
@@ -98,23 +158,16 @@ def tier_limit(option: Option) -> float | None:
 
 def bans_hitting(scenario: Scenario, option: Option, fy: int) -> list[int]:
     """Positions (from 1) of the policy bans that forbid ordering ``option`` in ``fy``."""
-    tags = effective_tags(scenario, option)
-    return [
-        i
-        for i, ban in enumerate(scenario.policy.bans, start=1)
-        if ban.material in (ALL, option.material)
-        and fy >= ban.from_fy
-        and ((ban.tag is not None and ban.tag in tags) or option.country in ban.countries)
-    ]
+    return [i for i, from_fy in _index(scenario).option(scenario, option)[3] if fy >= from_fy]
 
 
 def is_trusted(scenario: Scenario, option: Option) -> bool:
-    trusted = set(scenario.policy.trusted_tags)
-    return bool(trusted.intersection(effective_tags(scenario, option)))
+    """Whether any of the option's effective tags is in policy.trusted_tags."""
+    return _index(scenario).option(scenario, option)[2]
 
 
 def is_covered(scenario: Scenario, option: Option) -> bool:
-    return "covered" in effective_tags(scenario, option)
+    return "covered" in _index(scenario).option(scenario, option)[1]
 
 
 def is_foreign(scenario: Scenario, option: Option) -> bool:
@@ -142,7 +195,8 @@ def shortfall_weight(scenario: Scenario, material: str, fy: int) -> float:
 
 
 def options_of(scenario: Scenario, material: str) -> list[Option]:
-    return [option for option in scenario.options if option.material == material]
+    """The material's purchase options and recycling streams, in scenario order."""
+    return list(_index(scenario).of_material.get(material, ()))
 
 
 def kind_of(option: Option) -> str:

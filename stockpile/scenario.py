@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,6 +28,10 @@ MAX_TIERS = 20
 MAX_LEAD_TIME = 20
 MAX_EXTENDS_DEPTH = 16
 MAX_FILE_BYTES = 5_000_000
+MAX_KEY_DEPTH = 32
+"""Dotted keys and table headers nest at most this deep (tomllib takes quadratic time on deeper)."""
+_DEEP_KEY = re.compile(r"(?<![\w\-\"'.])(?:(?:[\w\-]++|\"[^\"\n]*+\"|'[^'\n]*+')[ \t]*+\.[ \t]*+){%d}"
+                       % MAX_KEY_DEPTH)
 
 OPTION_KINDS = ("import", "domestic", "partner_project", "recycling")
 SOLVERS = ("highs", "highs-ipm", "highs-pulp", "cbc")
@@ -105,6 +110,8 @@ class _Orderable(Strict):
     lead_time: Annotated[int, Field(strict=True, ge=0, le=MAX_LEAD_TIME)] = 0
     first_fy: FiscalYear | None = None
     last_fy: FiscalYear | None = None
+    fixed: schedule() = {}
+    """A fixed order: tonnes that must be ordered in each FY listed (other FYs are left free)."""
 
     @model_validator(mode="after")
     def _window(self):
@@ -252,8 +259,13 @@ class Scenario(Strict):
         return self.supply + self.recycling
 
     def canonical_json(self) -> str:
-        """A stable text form of the resolved scenario (for hashing and embedding in plans)."""
+        """A stable text form of the resolved scenario, keys sorted: what its hash is taken of."""
         return json.dumps(to_plain(self), sort_keys=True, separators=(",", ":"))
+
+    def plain_json(self) -> str:
+        """The resolved scenario as JSON in the file's own order (materials, options), so a copy
+        read back (an embedded plan, a sweep worker) lists everything in the same order."""
+        return json.dumps(to_plain(self), separators=(",", ":"))
 
     @property
     def sha256(self) -> str:
@@ -320,6 +332,10 @@ def _read_toml(path: Path) -> dict:
         raise InputError(path, f"byte {exc.start}", "not UTF-8 text (save the file as UTF-8)") from None
     except OSError as exc:
         raise InputError(path, None, f"cannot read: {exc.strerror}") from None
+    deep = _DEEP_KEY.search(text)
+    if deep:
+        raise InputError(path, f"line {text.count(chr(10), 0, deep.start()) + 1}",
+                         f"a key nested more than {MAX_KEY_DEPTH} levels deep (not a scenario key)")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -384,10 +400,12 @@ def merge_overrides(base: dict, override: dict, _path: str = "") -> dict:
 
 def _merge_named(section: str, base: list, override: list) -> list:
     result = [dict(item) if isinstance(item, dict) else item for item in base]
-    index = {item.get("name"): i for i, item in enumerate(result) if isinstance(item, dict)}
+    # Only text names match (a name of another type is reported by validation, not merged).
+    index = {item["name"]: i for i, item in enumerate(result)
+             if isinstance(item, dict) and isinstance(item.get("name"), str)}
     removed = set()
     for position, item in enumerate(override, start=1):
-        name = item.get("name") if isinstance(item, dict) else None
+        name = item.get("name") if isinstance(item, dict) and isinstance(item.get("name"), str) else None
         if name not in index and isinstance(item, dict) and item.get("remove") is True:
             raise MergeError(f"{section}[{position}].remove", f"there is no {section} entry named {name!r} "
                                                               f"in the extended file to remove")
@@ -520,6 +538,12 @@ def check_references(scenario: Scenario) -> list[tuple[str, str]]:
                 problems.append((f"{where}.first_fy", f"FY{option.first_fy} is after the horizon's last FY{last}"))
             if option.last_fy is not None and option.last_fy < first:
                 problems.append((f"{where}.last_fy", f"FY{option.last_fy} is before the horizon's first FY{first}"))
+            window = (max(first, option.first_fy or first), min(last - option.lead_time, option.last_fy or last))
+            for fy in option.fixed.fys:
+                if first <= fy <= last and not window[0] <= fy <= window[1]:
+                    problems.append((f"{where}.fixed.{fy}", f"a fixed order in FY{fy} is outside the FYs this "
+                                                            f"option can be ordered in and delivered within the "
+                                                            f"horizon (FY{window[0]}..FY{window[1]})"))
     series_fields(scenario.fund, "fund")
     series_fields(scenario.prices, "prices")
     policy = scenario.policy

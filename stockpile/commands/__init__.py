@@ -2,3 +2,7 @@
 
 Import order here is the order ``stockpile --help`` lists them.
 """
+
+from . import explain  # noqa: F401,E402
+
+from . import sweep  # noqa: E402,F401
