@@ -77,6 +77,8 @@ def solve(
     write_lp: Annotated[Optional[Path], typer.Option(
         "--write-lp", help="Write the readiness solve's model (.lp or .mps) for an outside solver.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
+    policy_costs: Annotated[bool, typer.Option(
+        "--policy-costs/--no-policy-costs", help="Price each policy by re-solving without it (for the workbook).")] = True,
 ) -> None:
     """Solve a scenario: print the solvency horizon, write the workbook and JSON summary."""
     from .io import atomic_write, check_writable
@@ -105,6 +107,11 @@ def solve(
         else:
             plan = plan_scenario(s, solver, time_limit)
         plan.scenario_file = str(scenario)
+        plan.time_limit = time_limit
+        if output is not None and policy_costs:
+            from .policy_cost import policy_cost_table
+
+            plan.policy_costs = policy_cost_table(s, plan, solver, time_limit)
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
         if json_path is not None:

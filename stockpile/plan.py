@@ -48,6 +48,9 @@ class Plan:
     provenance: pd.DataFrame | None = None
     """Data figures the scenario drew on: what, value, unit, source, status, note (or None)."""
     scenario_file: str | None = None
+    policy_costs: pd.DataFrame | None = None
+    """What each policy costs, measured by re-solving without it (stockpile.policy_cost), or None."""
+    time_limit: float | None = None
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})

@@ -709,6 +709,7 @@ def _summary_sheet(wb: Workbook, plan: Plan) -> None:
         ("Solver version", plan.solver_version, "text"), ("Solve time (seconds)", plan.solve_seconds, "seconds"),
         ("Audit", plan.audit.summary if plan.audit is not None else "not run", "text"),
         ("Written by", f"stockpile {_package_version()}", "text")]
+    about_rows += _reproducibility_rows(plan)
     about = sheet.key_values("About", about_rows, top=sheet.section("About this plan"))
     audit_row = about.first_row + [label for label, _, _ in about_rows].index("Audit")
     audited = plan.audit is not None and plan.audit.ok
@@ -717,6 +718,20 @@ def _summary_sheet(wb: Workbook, plan: Plan) -> None:
     sheet.table("HowToRead", [Column("sheet", "Sheet"), Column("what", "What it shows")], HOW_TO_READ,
                 top=sheet.section("How to read this workbook"))
     sheet.finish(freeze="B3")
+
+
+def _reproducibility_rows(plan: Plan) -> list[tuple[str, Any, str]]:
+    """What a later reader needs to reproduce the plan: data hash, package versions, settings."""
+    from .reproduce import record
+
+    rec = record(plan, plan.time_limit)
+    rows = [("Data SHA-256", rec["data_sha256"] or "(no data/ figures used)", "text")]
+    rows += [(f"Version of {name}", version, "text") for name, version in rec["packages"].items()]
+    settings = rec["solver_settings"]
+    rows += [("Time limit (seconds)", settings["time_limit"], "seconds"),
+             ("Lexicographic tolerances", f"relative {settings['relative_tolerance']:g}, absolute "
+                                          f"{settings['absolute_tolerance']:g}", "text")]
+    return rows
 
 
 def _package_version() -> str:
@@ -933,7 +948,29 @@ def _marginal_sheet(wb: Workbook, plan: Plan) -> None:
     for placed in (money, tonnes):
         sheet.ws.conditional_formatting.add(fy_cells(placed), ColorScaleRule(
             start_type="num", start_value=0, start_color="FFFFFF", end_type="max", end_color="63BE7B"))
+    if plan.policy_costs is not None:
+        _policy_cost_table(sheet, plan.policy_costs)
     sheet.finish(freeze="B4")
+
+
+POLICY_COSTS = [
+    Column("policy", "Policy"), Column("key", "Scenario key"), Column("status", "Re-solve"),
+    Column("weighted_shortfall", "Weighted shortfall it adds", "marginal"),
+    Column("shortfall_tonne_years", "Shortfall it adds (t-yr)", "tonnes"),
+    Column("deficit", "Deficit it adds", "money"),
+    Column("discounted_net_cost", "Discounted cost it adds", "money"),
+    Column("purchase_cost", "Purchases it adds", "money"),
+]
+
+
+def _policy_cost_table(sheet: Sheet, costs: pd.DataFrame) -> None:
+    """Each policy's cost: the plan with it minus the plan re-solved without it."""
+    from .policy_cost import policy_cost_sentences
+
+    top = sheet.section("What each policy costs", "The scenario re-solved without each policy in turn: what the "
+                        "policy adds in shortfall and cost (negative: it saves). " + " ".join(
+                            policy_cost_sentences(costs)))
+    sheet.table("PolicyCosts", POLICY_COSTS, records(costs, POLICY_COSTS), top=top)
 
 
 # --- Inputs ---------------------------------------------------------------------------------------
@@ -944,7 +981,7 @@ SERIES_KINDS = {
     "disposal price": "price", "disposal max_per_fy": "tonnes", "floor": "money", "appropriation": "money",
     "other_revenue": "money", "operating_cost": "money", "holding_cost ($/t-yr)": "price",
     "committed_payments": "money", "obligation_cap": "money", "multiplier": "number", "trusted_share": "share",
-    "concentration_cap": "share",
+    "concentration_cap": "share", "fixed": "tonnes",
 }
 
 
@@ -970,6 +1007,8 @@ def _series_rows(s: Scenario) -> tuple[list[list[Any]], list[str]]:
     for stream in s.recycling:
         for key in ("feedstock", "recovery_yield", "cost"):
             add(stream.name, key, getattr(stream, key))
+    for option in s.options:
+        add(option.name, "fixed", option.fixed)
     for key in ("floor", "appropriation", "other_revenue", "operating_cost", "committed_payments", "obligation_cap"):
         add("Fund", key, getattr(s.fund, key))
     add("Fund", "holding_cost ($/t-yr)", s.fund.holding_cost)

@@ -85,3 +85,23 @@ def test_console_script_runs_as_a_module() -> None:
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert "valid" in completed.stdout
+
+
+def test_baseline_workbook_carries_policy_costs_and_reproducibility(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    baseline = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+    out = tmp_path / "plan.xlsx"
+    result = runner.invoke(app, ["solve", str(baseline), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(out)
+    costs = wb["Marginal values"].tables["PolicyCosts"]
+    ws = wb["Marginal values"]
+    rows = [[c.value for c in row] for row in ws[costs.ref]]
+    header, body = rows[0], rows[1:]
+    by_key = {r[header.index("Scenario key")]: r for r in body}
+    assert set(by_key) >= {"policy.trusted_share.Sb", "policy.bans[1]"}
+    # The antimony trusted-share floor binds on the baseline: dropping it lowers the shortfall.
+    assert by_key["policy.trusted_share.Sb"][header.index("Weighted shortfall it adds")] > 0.1
+    labels = {row[0].value for row in wb["Summary"].iter_rows() if row[0].value}
+    assert {"Scenario SHA-256", "Data SHA-256", "Version of highspy", "Version of pulp"} <= labels
