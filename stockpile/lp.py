@@ -8,6 +8,7 @@ and every row keeps its family and key, so duals map back to what a planner aske
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 INF = math.inf
@@ -29,6 +30,16 @@ class LinearProgram:
     row_coefs: list[list[float]] = field(default_factory=list)
     objectives: dict[str, dict[int, float]] = field(default_factory=dict)
     _cols: dict[tuple, int] = field(default_factory=dict)
+    scope: tuple = ()
+    """Prepended to every key added or looked up while set: the future being built into a
+    two-stage model, so the same constraint families build each future's copy."""
+    shared: Callable[[str, tuple], bool] | None = None
+    """(family, key) -> True for columns all scopes share (here-and-now decisions)."""
+
+    def _ident(self, family: str, key: tuple) -> tuple:
+        if not self.scope or (self.shared is not None and self.shared(family, key)):
+            return (family, key)
+        return (family, self.scope + key)
 
     @property
     def n_cols(self) -> int:
@@ -43,21 +54,23 @@ class LinearProgram:
         return sum(len(cols) for cols in self.row_cols)
 
     def add_column(self, family: str, key: tuple, lower: float = 0.0, upper: float = INF) -> int:
-        ident = (family, key)
+        ident = self._ident(family, key)
         if ident in self._cols:
+            if self.scope and ident[1] == key:  # a shared column, added by the first scope
+                return self._cols[ident]
             raise ValueError(f"column {column_name(family, key)} defined twice")
         self._cols[ident] = len(self.col_family)
         self.col_family.append(family)
-        self.col_key.append(key)
+        self.col_key.append(ident[1])
         self.col_lower.append(lower)
         self.col_upper.append(upper)
         return self._cols[ident]
 
     def col(self, family: str, *key) -> int:
-        return self._cols[(family, key)]
+        return self._cols[self._ident(family, key)]
 
     def has_col(self, family: str, *key) -> bool:
-        return (family, key) in self._cols
+        return self._ident(family, key) in self._cols
 
     def add_row(self, family: str, key: tuple, terms: dict[int, float], sense: str, rhs: float) -> int:
         """Add ``sum(coef * x[col]) sense rhs``; zero coefficients are dropped."""
@@ -65,7 +78,7 @@ class LinearProgram:
             raise ValueError(f"unknown sense {sense!r}")
         cols = [c for c, v in terms.items() if v != 0.0]
         self.row_family.append(family)
-        self.row_key.append(key)
+        self.row_key.append(self.scope + key)
         self.row_sense.append(sense)
         self.row_rhs.append(float(rhs))
         self.row_cols.append(cols)
@@ -76,6 +89,17 @@ class LinearProgram:
         target = self.objectives.setdefault(objective, {})
         for col, coef in terms.items():
             target[col] = target.get(col, 0.0) + coef
+
+    def copy(self) -> LinearProgram:
+        """A copy whose bounds, right-hand sides, rows and objectives can change without touching
+        this one (coefficient lists are shared: rows are never edited in place)."""
+        return LinearProgram(
+            name=self.name, col_family=list(self.col_family), col_key=list(self.col_key),
+            col_lower=list(self.col_lower), col_upper=list(self.col_upper), row_family=list(self.row_family),
+            row_key=list(self.row_key), row_sense=list(self.row_sense), row_rhs=list(self.row_rhs),
+            row_cols=list(self.row_cols), row_coefs=list(self.row_coefs),
+            objectives={name: dict(terms) for name, terms in self.objectives.items()}, _cols=dict(self._cols),
+            scope=self.scope, shared=self.shared)
 
     def col_name(self, col: int) -> str:
         return column_name(self.col_family[col], self.col_key[col])

@@ -30,9 +30,13 @@ class StockpileModel:
     """Per FY, the purchase cost of that FY's orders in $M as {column: coefficient}."""
 
 
-def build(scenario: Scenario) -> StockpileModel:
-    """The whole LP of a scenario: variables, the nine families, and the three objectives."""
-    model = StockpileModel(scenario, LinearProgram(name=_lp_name(scenario.name)))
+def build(scenario: Scenario, lp: LinearProgram | None = None) -> StockpileModel:
+    """The whole LP of a scenario: variables, the nine families, and the three objectives.
+
+    Given ``lp``, the scenario is built into it under the LP's current scope (one future of a
+    two-stage model, see stockpile.hedge) instead of into a new one.
+    """
+    model = StockpileModel(scenario, lp if lp is not None else LinearProgram(name=_lp_name(scenario.name)))
     define_variables(model)
     define_price_tiers(model)
     define_balance(model)

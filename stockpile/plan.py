@@ -201,14 +201,17 @@ def marginal_tables(model: StockpileModel, solution: Solution) -> dict[str, pd.D
     option's capacity in an FY. Zero where the limit does not bind.
     """
     lp, duals = model.lp, solution.readiness_duals or [0.0] * model.lp.n_rows
+    scope = len(lp.scope)  # in a two-stage model, only the rows of the future being read
     appropriation, capacity = [], []
     for row in range(lp.n_rows):
         family = lp.row_family[row]
+        if family not in ("fund", "capacity", "recycling") or lp.row_key[row][:scope] != lp.scope:
+            continue
+        key = lp.row_key[row][scope:]
         if family == "fund":
-            appropriation.append(dict(fy=lp.row_key[row][0],
-                                      shortfall_reduction_per_million=_clean(-duals[row], 1e-9)))
-        elif family in ("capacity", "recycling"):
-            material, option, fy = lp.row_key[row]
+            appropriation.append(dict(fy=key[0], shortfall_reduction_per_million=_clean(-duals[row], 1e-9)))
+        else:
+            material, option, fy = key
             capacity.append(dict(material=material, option=option, fy=fy,
                                  shortfall_reduction_per_tonne=_clean(-duals[row], 1e-9)))
     return {

@@ -194,6 +194,10 @@ def shortfall_weight(scenario: Scenario, material: str, fy: int) -> float:
     return item.weight / max(item.goal.at(fy), item.draw.at(fy), 1.0)
 
 
+def option_named(scenario: Scenario, name: str) -> Option:
+    return next(option for option in scenario.options if option.name == name)
+
+
 def options_of(scenario: Scenario, material: str) -> list[Option]:
     """The material's purchase options and recycling streams, in scenario order."""
     return list(_index(scenario).of_material.get(material, ()))

@@ -210,6 +210,82 @@ class Prices(Strict):
     multiplier: per_fy(gt=0) = 1.0
 
 
+class Future(Strict):
+    """One possible future: its probability, disruption events (added to the scenario's, or
+    replacing one with the same id) and, optionally, its own price level."""
+
+    probability: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)]
+    description: str = ""
+    events: dict[Name, Event] = {}
+    prices: Prices | None = None
+
+
+Range = tuple[Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)],
+              Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]]
+
+
+class SampledDisruption(Strict):
+    """A Markov on/off disruption of a country's supply, drawn FY by FY from the decision FY:
+    it starts with ``start_probability`` in an FY it is off and ends with ``end_probability`` in
+    an FY it is on; each episode draws its availability and price multiplier uniformly from the
+    ranges given."""
+
+    country: Name
+    material: Name = ALL
+    start_probability: Fraction
+    end_probability: Fraction
+    availability: Range = (0.0, 0.0)
+    price: Range = (1.0, 1.0)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SampledDisruption:
+        for name in ("availability", "price"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"{name} range ({low}, {high}) runs backwards")
+        if self.availability[1] > 1:
+            raise ValueError("availability cannot exceed 1")
+        if self.price[0] <= 0:
+            raise ValueError("price multipliers must be positive")
+        return self
+
+
+class Sampling(Strict):
+    """Futures drawn at random, reproducibly from the seed, each with probability 1/n."""
+
+    n: Annotated[int, Field(strict=True, ge=1, le=10_000)]
+    seed: Annotated[int, Field(strict=True, ge=0)]
+    disruptions: tuple[SampledDisruption, ...] = Field(min_length=1)
+
+
+class CVaR(Strict):
+    """Weigh the bad tail: the readiness stage minimises (1 - weight) x expected shortfall +
+    weight x CVaR of shortfall at ``level`` (the mean of the worst 1 - level of futures)."""
+
+    level: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, lt=1)] = 0.9
+    weight: Fraction = 1.0
+
+
+class Uncertainty(Strict):
+    """A scenario tree: orders before ``decision_fy`` are shared by every future (here and now);
+    later orders, inventories, shortfalls and the Fund are each future's own."""
+
+    decision_fy: FiscalYear
+    futures: dict[Name, Future] = {}
+    sample: Sampling | None = None
+    cvar: CVaR | None = None
+
+    @model_validator(mode="after")
+    def _one_tree(self) -> Uncertainty:
+        if bool(self.futures) == (self.sample is not None):
+            raise ValueError("give either named [uncertainty.futures] or a sample, not both or neither")
+        if self.futures:
+            total = sum(f.probability for f in self.futures.values())
+            if abs(total - 1.0) > 1e-9:
+                raise ValueError(f"the futures' probabilities sum to {total:.12g}, not 1")
+        return self
+
+
 class Objective(Strict):
     """Lexicographic (solvency, then readiness, then cost) or one weighted solve."""
 
@@ -242,6 +318,7 @@ class Scenario(Strict):
     prices: Prices = Prices()
     objective: Objective = Objective()
     solver: SolverSettings = SolverSettings()
+    uncertainty: Uncertainty | None = None
     _provenance: Any = PrivateAttr(default=None)
     """Data figures the ``[data]`` section drew on (a DataFrame), or None."""
 
@@ -570,6 +647,22 @@ def check_references(scenario: Scenario) -> list[tuple[str, str]]:
         where = f"events.{event_id}"
         known("country", event.country, countries, f"{where}.country", allow_all=True)
         known("material", event.material, materials, f"{where}.material", allow_all=True)
+    tree = scenario.uncertainty
+    if tree is not None:
+        if not first < tree.decision_fy <= last:
+            problems.append(("uncertainty.decision_fy", f"FY{tree.decision_fy} must be after the first FY "
+                                                        f"FY{first} and at most FY{last}"))
+        for name, future in tree.futures.items():
+            for event_id, event in future.events.items():
+                where = f"uncertainty.futures.{name}.events.{event_id}"
+                known("country", event.country, countries, f"{where}.country", allow_all=True)
+                known("material", event.material, materials, f"{where}.material", allow_all=True)
+            if future.prices is not None:
+                series_fields(future.prices, f"uncertainty.futures.{name}.prices")
+        for i, disruption in enumerate(tree.sample.disruptions if tree.sample else (), start=1):
+            where = f"uncertainty.sample.disruptions[{i}]"
+            known("country", disruption.country, countries, f"{where}.country")
+            known("material", disruption.material, materials, f"{where}.material", allow_all=True)
     for country, country_tags in scenario.countries.items():
         if len(set(country_tags)) != len(country_tags):
             problems.append((f"countries.{country}", "a tag is listed twice"))

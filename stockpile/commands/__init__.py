@@ -6,3 +6,4 @@ Import order here is the order ``stockpile --help`` lists them.
 from . import explain  # noqa: F401,E402
 
 from . import sweep  # noqa: E402,F401
+from . import hedge  # noqa: E402,F401
