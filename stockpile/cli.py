@@ -20,8 +20,9 @@ from .errors import InputError, StockpileError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Plan National Defense Stockpile acquisitions: scenario file in, audited plan out.")
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+# No markup: scenario names, paths and key paths (supply[3]) are printed as written.
+console = Console(highlight=False, soft_wrap=True, markup=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 SolverOption = Annotated[Optional[str], typer.Option(
     "--solver", help="highs (default: HiGHS simplex via highspy), highs-ipm, highs-pulp (HiGHS through PuLP) or cbc.")]
@@ -37,7 +38,7 @@ def default_scenario() -> Path:
 
 def _fail(exc: StockpileError) -> None:
     label = {2: "error", 3: "audit failure"}.get(exc.exit_code, "no plan")
-    errors.print(f"[bold red]{label}:[/] {exc}", markup=True, soft_wrap=True)
+    errors.print(f"{label}: {exc}", soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -130,8 +131,8 @@ def solve(
 
 def _print_plan(plan) -> None:
     s = plan.scenario
-    console.print(f"[bold]{s.name}[/]  FY{s.horizon.first_fy}-FY{s.horizon.last_fy}")
-    console.print(f"[bold]{plan.headline}[/]")
+    console.print(f"{s.name}  FY{s.horizon.first_fy}-FY{s.horizon.last_fy}", style="bold")
+    console.print(plan.headline, style="bold")
     inventory, orders = plan.tables["inventory"], plan.tables["orders"]
     table = Table(show_edge=False, pad_edge=False)
     for column in ("material", "ordered t", "cost $M", f"FY{s.horizon.last_fy} stock t", "goal t",

@@ -164,7 +164,7 @@ def min_budget(
     except StockpileError as exc:
         _fail(exc)
     console.print(f"least appropriation keeping {s.name!r} solvent through FY{through_fy}: "
-                  f"[bold]{answer.description}[/] (exact LP optimum {answer.exact:,.6g}, rounded up)")
+                  f"{answer.description} (exact LP optimum {answer.exact:,.6g}, rounded up)")
     console.print(f"plan at that amount: {plan.headline}")
     if output is not None:
         console.print(f"workbook: {output}")
