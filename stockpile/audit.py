@@ -8,12 +8,13 @@ audit is a defect in stockpile, and ``stockpile solve`` refuses to write it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from . import rules
-from .scenario import Scenario, option_kind
+from .scenario import Scenario, effective_tags, option_kind
 from .tables import group_sums
 
 TONNES_TOL = 1e-4
@@ -101,6 +102,11 @@ def audit_plan(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> AuditRepo
         expected = rules.tiered_cost(option, rules.unit_price(s, option, row.fy), row.tonnes)
         if not _near(row.cost, expected, DOLLARS_TOL):
             problems.append(f"cost ${row.cost:,.0f} differs from the tiered price ${expected:,.0f}")
+        if not _near(row.unit_price * row.tonnes, row.cost, DOLLARS_TOL):
+            problems.append(f"unit price ${row.unit_price:,.2f}/t x {row.tonnes:,.3f} t is not the cost")
+        tags = ", ".join(effective_tags(s, option))
+        if row.tags != tags:
+            problems.append(f"tags {row.tags!r} differ from the scenario's {tags!r}")
         limit = rules.tier_limit(option)
         if limit is not None and row.tonnes > limit + TONNES_TOL:
             problems.append(f"{row.tonnes:,.3f} t exceeds the price tiers' {limit:,.3f} t")
@@ -118,7 +124,7 @@ def audit_plan(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> AuditRepo
 
     _audit_inventory(s, orders, inventory, check)
     _audit_fund(s, orders, inventory, fund, check)
-    _audit_sourcing(s, valid_orders, check)
+    _audit_sourcing(s, valid_orders, check, tables.get("sourcing"))
     _audit_fixed_orders(s, orders, check)
     return AuditReport(checks)
 
@@ -152,9 +158,9 @@ def _audit_inventory(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame,
         elif (row.material, row.fy - 1) in first_closing:
             opening = float(first_closing[(row.material, row.fy - 1)])
         else:
-            # Unchanged behaviour (see the strict xfail in tests/test_audit.py): a missing previous
-            # row is not yet reported as a violation; the lookup fails as .iloc[0] did.
-            raise IndexError(f"no inventory row ({row.material}, FY{row.fy - 1}) before {where}")
+            # The previous FY's row is missing (reported below): check the rest from this row's opening.
+            balance.violations.append(f"{where}: no row for FY{row.fy - 1}, so the opening cannot be checked")
+            opening = float(row.opening)
         delivered = delivered_by.get((row.material, row.fy), 0.0)
         draw = material.draw.at(row.fy)
         computed = ((1 - material.loss_rate.at(row.fy)) * opening + delivered + material.pipeline.at(row.fy)
@@ -168,6 +174,11 @@ def _audit_inventory(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame,
             problems.append(f"closing {row.closing:,.3f} t but the balance gives {computed:,.3f} t")
         if row.closing < -TONNES_TOL:
             problems.append("negative inventory")
+        if not _near(row.loss, material.loss_rate.at(row.fy) * opening, TONNES_TOL):
+            problems.append(f"loss {row.loss:,.3f} t is not the loss rate x the opening stock")
+        if not _near(row.pipeline, material.pipeline.at(row.fy), TONNES_TOL):
+            problems.append(f"pipeline {row.pipeline:,.3f} t but the scenario delivers "
+                            f"{material.pipeline.at(row.fy):,.3f} t")
         if not (-TONNES_TOL <= row.unmet_draw <= draw + TONNES_TOL) or not _near(row.draws + row.unmet_draw, draw, TONNES_TOL):
             problems.append(f"draws {row.draws:,.3f} + unmet {row.unmet_draw:,.3f} t do not make the "
                             f"scenario's draw {draw:,.3f} t")
@@ -178,6 +189,10 @@ def _audit_inventory(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame,
         if not _near(row.goal, target, TONNES_TOL) or not _near(row.shortfall, expected_short, TONNES_TOL):
             goal.violations.append(f"{where}: shortfall {row.shortfall:,.3f} t against goal {target:,.3f} t "
                                    f"and closing {row.closing:,.3f} t (expected {expected_short:,.3f} t)")
+        coverage = row.closing / target if target > 0 else None
+        if (coverage is None) != _missing(row.coverage) or (coverage is not None
+                                                           and not _near(row.coverage, coverage, 1e-9)):
+            goal.violations.append(f"{where}: coverage {row.coverage} is not closing / goal")
         disposal.checked += 1
         limit = material.disposal.max_per_fy
         if row.disposals > TONNES_TOL and not material.disposal.allowed:
@@ -242,9 +257,15 @@ def _audit_fund(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame, fund
                                              f"{material.amp_limit.at(fy):,.3f} t")
 
 
-def _audit_sourcing(s: Scenario, valid_orders: list, check) -> None:
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame | None) -> None:
     share = check("partner_share", "trusted tonnes >= trusted_share x tonnes ordered, per material and FY")
     concentration = check("concentration", "no foreign country above concentration_cap x tonnes ordered")
+    report = check("sourcing", "the Sourcing table's shares, largest country and limits, recomputed from the orders")
+    reported = {} if table is None else {(r["material"], r["fy"]): r for r in table.to_dict("records")}
     by_key: dict[tuple, list] = {}
     for row, option in valid_orders:
         by_key.setdefault((row.material, row.fy), []).append((row, option))
@@ -260,17 +281,44 @@ def _audit_sourcing(s: Scenario, valid_orders: list, check) -> None:
                     share.violations.append(f"{code} FY{fy}: trusted {trusted:,.3f} t is below "
                                             f"{alpha:.1%} of {total:,.3f} t")
             beta = rules.concentration_cap(s, fy)
-            if beta is None:
-                continue
             by_country: dict[str, float] = {}
             for row, option in these:
                 if rules.is_foreign(s, option):
                     by_country[option.country] = by_country.get(option.country, 0.0) + row.tonnes
+            if table is not None:
+                report.checked += 1
+                _compare_sourcing_row(s, code, fy, these, total, by_country, alpha, beta, reported.get((code, fy)),
+                                      report)
+            if beta is None:
+                continue
             for country, tonnes in sorted(by_country.items()):
                 concentration.checked += 1
                 if tonnes > beta * total + TONNES_TOL:
                     concentration.violations.append(f"{code} FY{fy}: {country} {tonnes:,.3f} t is above "
                                                     f"{beta:.1%} of {total:,.3f} t")
+
+
+def _compare_sourcing_row(s: Scenario, code: str, fy: int, these: list, total: float, by_country: dict,
+                          alpha: float, beta: float | None, row: dict | None, report) -> None:
+    where = f"sourcing {code} FY{fy}"
+    if row is None:
+        report.violations.append(f"{where}: no row")
+        return
+    trusted = sum(r.tonnes for r, option in these if rules.is_trusted(s, option))
+    covered = sum(r.tonnes for r, option in these if rules.is_covered(s, option))
+    top = max(by_country.values(), default=0.0)
+    expected = {"ordered": total, "trusted_floor": alpha,
+                "trusted_share": trusted / total if total > 0 else None,
+                "covered_share": covered / total if total > 0 else None,
+                "largest_share": top / total if total > 0 else None, "concentration_cap": beta}
+    for column, value in expected.items():
+        shown = row.get(column)
+        if (value is None) != _missing(shown) or (value is not None and not _near(shown, value, 1e-6)):
+            report.violations.append(f"{where}: {column} {shown} but the orders give {value}")
+    leaders = {country for country, tonnes in by_country.items() if tonnes >= top - TONNES_TOL} if top > 0 else set()
+    if (row.get("largest_country") in leaders) != bool(leaders) and not (not leaders and _missing(row.get("largest_country"))):
+        report.violations.append(f"{where}: largest country {row.get('largest_country')!r}, the orders give "
+                                 f"{sorted(leaders) or 'none'}")
 
 
 def _audit_fixed_orders(s: Scenario, orders: pd.DataFrame, check) -> None:

@@ -21,7 +21,7 @@ import pytest
 
 from stockpile import rules
 from stockpile.pipeline import plan_scenario
-from stockpile.plan import Plan
+from stockpile.plan import Plan, sourcing_table
 from stockpile.scenario import Scenario, scenario_from_dict
 
 SOLVERS = ("highs", "cbc")
@@ -205,6 +205,7 @@ def reconcile(scenario: Scenario, tables: dict[str, pd.DataFrame], *, orders: bo
             o.at[i, "delivery_fy"] = fy + option.lead_time
             o.at[i, "cost"] = cost
             o.at[i, "unit_price"] = cost / tonnes if tonnes > 0 else 0.0
+        tables["sourcing"] = sourcing_table(s, o[o.option.isin(list(options))])  # as the audit recomputes it
     inv = tables["inventory"]
     if inventory:
         for code, material in s.materials.items():

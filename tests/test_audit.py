@@ -25,7 +25,7 @@ from stockpile.scenario import effective_tags, option_kind
 from conftest import build, copy_tables, reconcile, rich_raw, solve
 
 FAMILIES = ("orders", "capacity", "recycling", "ban", "balance", "goal", "disposal", "fund",
-            "fund_floor", "obligation_cap", "partner_share", "concentration")
+            "fund_floor", "obligation_cap", "partner_share", "concentration", "sourcing")
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +148,7 @@ def corrupt_balance(s, t):
     the Fund's holding cost is re-derived so only the inventory balance is wrong."""
     i = _row(t, "inventory", material="W", fy=2030)
     t["inventory"].loc[i, "closing"] += 5.0
+    t["inventory"].loc[i, "coverage"] = t["inventory"].loc[i, "closing"] / t["inventory"].loc[i, "goal"]
     reconcile(s, t, orders=False, inventory=False)
     return "(W, FY2030)", "the balance gives"
 
@@ -245,7 +246,15 @@ def corrupt_concentration(s, t):
     return "Sb FY2027: China", "60.0%"
 
 
+def corrupt_sourcing(s, t):
+    """The Sourcing table overstates FY2027's trusted share of cobalt by 10 points; orders untouched."""
+    i = _row(t, "sourcing", material="Co", fy=2027)
+    t["sourcing"].loc[i, "trusted_share"] += 0.10
+    return "sourcing Co FY2027", "trusted_share"
+
+
 CORRUPTIONS = {
+    "sourcing": corrupt_sourcing,
     "orders": corrupt_orders,
     "capacity": corrupt_capacity,
     "recycling": corrupt_recycling,
@@ -314,15 +323,13 @@ def test_missing_last_inventory_row(rich):
     assert any("missing inventory rows" in v and "('W', 2030)" in v for v in failed(report)["balance"])
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason=(
-    "BUG: audit._audit_inventory looks up the previous FY's closing with .iloc[0] and raises "
-    "IndexError when that row is missing, instead of reporting a balance violation"))
 def test_missing_middle_inventory_row(rich):
-    """The antimony row of FY2028 is dropped: the audit should report it missing (balance), not crash
-    while checking FY2029 against the absent FY2028 closing."""
+    """The antimony row of FY2028 is dropped: the audit reports it missing (balance), and says the
+    FY2029 opening cannot be checked, instead of crashing on the absent FY2028 closing."""
     scenario, plan = rich
     tables = copy_tables(plan.tables)
     inv = tables["inventory"]
     tables["inventory"] = inv[~((inv.material == "Sb") & (inv.fy == 2028))].reset_index(drop=True)
     report = audit_plan(scenario, tables)
     assert any("missing inventory rows" in v and "('Sb', 2028)" in v for v in failed(report)["balance"])
+    assert any("(Sb, FY2029): no row for FY2028" in v for v in failed(report)["balance"])
