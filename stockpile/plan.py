@@ -28,6 +28,9 @@ from .tables import group_positions, group_sums
 
 ZERO_TONNES = 1e-6
 """Tonnes below which a solver value is noise (solver tolerances are about 1e-7 relative)."""
+SHORTFALL_TONNES = 1e-3
+"""A shortfall counts against solvency from 1 kg: far above solver noise (~1e-5 t), far below
+anything a planner reads."""
 ZERO_DOLLARS = 1.0
 """Dollars below which a deficit or balance difference is noise."""
 
@@ -124,7 +127,7 @@ def read_plan(model: StockpileModel, solution: Solution) -> Plan:
         purchases = purchases_by.get((fy,), 0.0)
         stock = [inventory[i] for i in stock_rows.get((fy,), ())]
         sales = sum(row["disposals"] * s.materials[row["material"]].disposal.price.at(fy) for row in stock)
-        closing = _clean(value("fund", fy, zero=0.0) * MONEY_SCALE, 1e-3)
+        closing = _clean(value("fund", fy, zero=0.0) * MONEY_SCALE, ZERO_DOLLARS)
         fund.append(dict(
             fy=fy, opening=opening, appropriation=f.appropriation.at(fy),
             other_revenue=f.other_revenue.at(fy), sales=sales, purchases=purchases,
@@ -224,7 +227,7 @@ def marginal_tables(model: StockpileModel, solution: Solution) -> dict[str, pd.D
 def headline_kpis(s: Scenario, tables: dict[str, pd.DataFrame], objectives: dict[str, float]) -> dict[str, Any]:
     """Headline figures and the solvency horizon, computed from the tables alone."""
     inventory, fund, orders = tables["inventory"], tables["fund"], tables["orders"]
-    short_rows = inventory[(inventory.shortfall > ZERO_TONNES) | (inventory.unmet_draw > ZERO_TONNES)]
+    short_rows = inventory[(inventory.shortfall > SHORTFALL_TONNES) | (inventory.unmet_draw > SHORTFALL_TONNES)]
     deficit_rows = fund[fund.deficit > ZERO_DOLLARS]
     first_short = int(short_rows.fy.min()) if not short_rows.empty else None
     first_deficit = int(deficit_rows.fy.min()) if not deficit_rows.empty else None
@@ -296,7 +299,7 @@ def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | No
         parts.append(f"not solvent in FY{s.horizon.first_fy}")
     if first_short is not None:
         rows = inventory[(inventory.fy == first_short)
-                         & ((inventory.shortfall > ZERO_TONNES) | (inventory.unmet_draw > ZERO_TONNES))]
+                         & ((inventory.shortfall > SHORTFALL_TONNES) | (inventory.unmet_draw > SHORTFALL_TONNES))]
         what = ", ".join(f"{s.materials[r.material].name.lower()} {_tonnes(r.shortfall + r.unmet_draw)} "
                          f"{s.materials[r.material].unit}" for r in rows.itertuples())
         parts.append(f"first shortfall FY{first_short}: {what}")
