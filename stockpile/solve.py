@@ -11,6 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pulp
 
@@ -33,7 +34,7 @@ class SolverRun:
     duals: list[float] | None = None
     seconds: float = 0.0
     detail: str = ""
-    basis: "Basis | None" = None
+    basis: Any = None
 
 
 @dataclass
@@ -48,8 +49,9 @@ class Solution:
     objective_values: dict[str, float]
     stages: list[tuple[str, SolverRun]] = field(default_factory=list)
     seconds: float = 0.0
-    bases: "dict[str, Basis] | None" = None
-    """Each stage's optimal basis (HiGHS only), to warm-start the same stage elsewhere."""
+    bases: "dict[str, Any] | None" = None
+    """Each stage's optimal basis (HiGHS only, its own objects), to warm-start the same stage at
+    another point in this process (stockpile.solve.basis_ints makes them portable)."""
 
 
 def solver_version(name: str) -> str:
@@ -261,21 +263,29 @@ class HighsBackend:
         upper = self.inf if sense == ">=" else bound
         self.highs.changeRowBounds(row, lower, upper)
 
-    def solve(self, objective: dict[int, float], time_limit: float, start_basis: Basis | None = None) -> SolverRun:
+    def _cost_vector(self, objective: dict[int, float]):
+        import numpy as np
+
+        cost = np.zeros(self.lp.n_cols)
+        if objective:
+            cost[np.fromiter(objective.keys(), dtype=np.int64, count=len(objective))] = np.fromiter(
+                objective.values(), dtype=float, count=len(objective))
+        return cost
+
+    def solve(self, objective: dict[int, float], time_limit: float, start_basis=None) -> SolverRun:
+        """One solve; ``start_basis``: a basis from an earlier run (HiGHS's own object within a
+        process, or plain ints, see :data:`Basis`)."""
         import highspy
         import numpy as np
 
         self.sync_rows()
         if start_basis is not None:
-            basis = highspy.HighsBasis()
-            basis.col_status = [highspy.HighsBasisStatus(v) for v in start_basis[0]]
-            basis.row_status = [highspy.HighsBasisStatus(v) for v in start_basis[1]]
-            basis.valid = True
-            self.highs.setBasis(basis)
-        cost = np.zeros(self.lp.n_cols)
-        for col, coef in objective.items():
-            cost[col] = coef
-        self.highs.changeColsCost(self.lp.n_cols, np.arange(self.lp.n_cols, dtype=np.int32), cost)
+            self.highs.setBasis(start_basis if isinstance(start_basis, highspy.HighsBasis)
+                                else _highs_basis(start_basis))
+        cost = self._cost_vector(objective)
+        if getattr(self, "_all_cols", None) is None or len(self._all_cols) != self.lp.n_cols:
+            self._all_cols = np.arange(self.lp.n_cols, dtype=np.int32)
+        self.highs.changeColsCost(self.lp.n_cols, self._all_cols, cost)
         self.highs.setOptionValue("time_limit", float(time_limit))
         started = time.perf_counter()
         try:
@@ -295,11 +305,10 @@ class HighsBackend:
                         detail=self.highs.modelStatusToString(status))
         if run.status == OPTIMAL:
             solution = self.highs.getSolution()
-            run.x = list(solution.col_value)
-            run.duals = list(solution.row_dual)
-            run.objective = float(cost @ np.asarray(solution.col_value))
-            basis = self.highs.getBasis()
-            run.basis = (tuple(int(v) for v in basis.col_status), tuple(int(v) for v in basis.row_status))
+            run.x = solution.col_value  # already a new Python list
+            run.duals = solution.row_dual
+            run.objective = float(np.dot(cost, run.x))
+            run.basis = self.highs.getBasis()
         return run
 
     def write(self, path: Path, objective: dict[int, float] | None = None) -> None:
@@ -313,6 +322,21 @@ class HighsBackend:
                 cost[col] = coef
             self.highs.changeColsCost(self.lp.n_cols, np.arange(self.lp.n_cols, dtype=np.int32), cost)
         self.highs.writeModel(str(path))
+
+
+def basis_ints(basis) -> Basis:
+    """A HiGHS basis as plain ints, to store or send to another process."""
+    return (tuple(int(v) for v in basis.col_status), tuple(int(v) for v in basis.row_status))
+
+
+def _highs_basis(statuses: Basis):
+    import highspy
+
+    basis = highspy.HighsBasis()
+    basis.col_status = [highspy.HighsBasisStatus(v) for v in statuses[0]]
+    basis.row_status = [highspy.HighsBasisStatus(v) for v in statuses[1]]
+    basis.valid = True
+    return basis
 
 
 def make_backend(lp: LinearProgram, solver: str):
@@ -331,7 +355,8 @@ def _safe(name: str) -> str:
 LEXICOGRAPHIC = ("deficit", "shortfall", "cost")
 
 Basis = tuple[tuple[int, ...], tuple[int, ...]]
-"""A simplex basis as plain ints (column statuses, row statuses): picklable, for warm starts."""
+"""A simplex basis as plain ints (column statuses, row statuses): picklable (see basis_ints).
+Within one process, runs keep HiGHS's own basis object, which warm-starts without converting."""
 
 
 def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
@@ -347,7 +372,7 @@ def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
 
 
 def solve_model(model: StockpileModel, solver: str | None = None, time_limit: float | None = None,
-                write_model: Path | None = None, start_bases: dict[str, Basis] | None = None,
+                write_model: Path | None = None, start_bases: dict[str, Any] | None = None,
                 backend=None) -> Solution:
     """Solve the model lexicographically (deficit, then shortfall, then cost) or weighted.
 

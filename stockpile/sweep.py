@@ -8,8 +8,8 @@ base scenario's optimal basis, the next ones from the previous point's; between 
 right-hand sides, bounds and coefficients of the one HiGHS model change. A point whose LP has a
 different shape (a ban that appears, a goal that becomes zero) is solved from a fresh model.
 
-Because chunks never depend on the executor, and each point starts from a cleared solver and a
-known basis, a sweep gives the same table serially, on local processes or on a Dask cluster, and
+Because chunks never depend on the executor, and each chunk starts from a cleared solver and the
+base's bases, a sweep gives the same table serially, on local processes or on a Dask cluster, and
 after ``--resume``: rows are written a whole chunk at a time, so an interrupted chunk is simply
 solved again.
 """
@@ -321,6 +321,10 @@ class PointSolver:
     def solve_chunk(self, points: Iterable[Point]) -> list[dict[str, Any]]:
         """Rows for consecutive points, each warm-started from the one before (the first from the base)."""
         bases, rows = self.base_bases, []
+        if self.backend is not None:
+            # From a cleared solver and the base's bases, the chunk's sequence of solves is the same
+            # whatever ran before in this process: results never depend on the executor.
+            self.backend.highs.clearSolver()
         for point in points:
             row, bases = self.solve_point(point, bases)
             rows.append(row)
@@ -339,7 +343,6 @@ class PointSolver:
             if warm:
                 _patch(self.backend, self.loaded, model.lp)
                 self.loaded = model.lp
-                self.backend.highs.clearSolver()  # the result depends only on the point and its start basis
                 solution = solve_model(model, self.solver, self.time_limit, backend=self.backend, start_bases=bases)
             else:
                 solution = solve_model(model, self.solver, self.time_limit)
