@@ -152,15 +152,7 @@ class PulpBackend:
 
         self.problem.solve(pulp.HiGHS(msg=False, timeLimit=time_limit, mip=False))
         status = self.problem.solverModel.getModelStatus()
-        statuses = {
-            highspy.HighsModelStatus.kOptimal: OPTIMAL,
-            highspy.HighsModelStatus.kInfeasible: INFEASIBLE,
-            highspy.HighsModelStatus.kUnboundedOrInfeasible: INFEASIBLE,
-            highspy.HighsModelStatus.kUnbounded: UNBOUNDED,
-            highspy.HighsModelStatus.kTimeLimit: TIME_LIMIT,
-            highspy.HighsModelStatus.kInterrupt: INTERRUPTED,
-        }
-        return SolverRun(statuses.get(status, ERROR), detail=self.problem.solverModel.modelStatusToString(status))
+        return SolverRun(_highs_status(status), detail=self.problem.solverModel.modelStatusToString(status))
 
     def _solve_cbc(self, time_limit: float) -> SolverRun:
         with tempfile.TemporaryDirectory(prefix="stockpile-cbc-") as tmp:
@@ -293,15 +285,7 @@ class HighsBackend:
         except KeyboardInterrupt:
             return SolverRun(INTERRUPTED, seconds=time.perf_counter() - started, detail="interrupted (Ctrl-C)")
         status = self.highs.getModelStatus()
-        statuses = {
-            highspy.HighsModelStatus.kOptimal: OPTIMAL,
-            highspy.HighsModelStatus.kInfeasible: INFEASIBLE,
-            highspy.HighsModelStatus.kUnboundedOrInfeasible: INFEASIBLE,
-            highspy.HighsModelStatus.kUnbounded: UNBOUNDED,
-            highspy.HighsModelStatus.kTimeLimit: TIME_LIMIT,
-            highspy.HighsModelStatus.kInterrupt: INTERRUPTED,
-        }
-        run = SolverRun(statuses.get(status, ERROR), seconds=time.perf_counter() - started,
+        run = SolverRun(_highs_status(status), seconds=time.perf_counter() - started,
                         detail=self.highs.modelStatusToString(status))
         if run.status == OPTIMAL:
             solution = self.highs.getSolution()
@@ -322,6 +306,20 @@ class HighsBackend:
                 cost[col] = coef
             self.highs.changeColsCost(self.lp.n_cols, np.arange(self.lp.n_cols, dtype=np.int32), cost)
         self.highs.writeModel(str(path))
+
+
+def _highs_status(status) -> str:
+    """HiGHS's model status as one of this module's statuses (PuLP would call a time limit optimal)."""
+    import highspy
+
+    return {
+        highspy.HighsModelStatus.kOptimal: OPTIMAL,
+        highspy.HighsModelStatus.kInfeasible: INFEASIBLE,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible: INFEASIBLE,
+        highspy.HighsModelStatus.kUnbounded: UNBOUNDED,
+        highspy.HighsModelStatus.kTimeLimit: TIME_LIMIT,
+        highspy.HighsModelStatus.kInterrupt: INTERRUPTED,
+    }.get(status, ERROR)
 
 
 def basis_ints(basis) -> Basis:
