@@ -24,9 +24,10 @@ class _Index:
     and re-deriving these each time made building quadratic in the number of events and options.
     """
 
-    __slots__ = ("events", "by_material", "by_pair", "options", "trusted_tags", "of_material")
+    __slots__ = ("events", "by_material", "by_pair", "options", "trusted_tags", "of_material", "fys")
 
     def __init__(self, scenario: Scenario):
+        self.fys = tuple(scenario.fys)
         self.events = sorted(scenario.events.items())
         self.by_material: dict[str, list[tuple[str, Event]]] = {}
         self.by_pair: dict[tuple[str, str], list[tuple[str, Event]]] = {}
@@ -80,7 +81,9 @@ def orderable_fys(scenario: Scenario, option: Option) -> list[int]:
     """FYs in which ``option`` may be ordered: its window within the horizon, delivered by its end."""
     first = max(scenario.horizon.first_fy, option.first_fy or scenario.horizon.first_fy)
     last = min(scenario.horizon.last_fy - option.lead_time, option.last_fy or scenario.horizon.last_fy)
-    return list(range(first, last + 1))
+    # Sliced from one tuple of the horizon's FYs, so the keys of a large model share their ints.
+    fys = _index(scenario).fys
+    return list(fys[first - fys[0]:last - fys[0] + 1]) if fys and last >= first else []
 
 
 def events_hitting(scenario: Scenario, option: Option, fy: int) -> list[tuple[str, Event]]:
@@ -93,10 +96,11 @@ def events_hitting(scenario: Scenario, option: Option, fy: int) -> list[tuple[st
 
 
 def availability(scenario: Scenario, option: Option, fy: int) -> float:
-    """Product of the availability multipliers of the events in force (1 when none)."""
+    """Product of the availability multipliers of the events in force (1 when none), by event id."""
     result = 1.0
-    for _, event in events_hitting(scenario, option, fy):
-        result *= event.availability
+    for _, event in _index(scenario).events_for(option.country, option.material):
+        if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy):
+            result *= event.availability
     return result
 
 
@@ -120,8 +124,9 @@ def unit_price(scenario: Scenario, option: Option, fy: int) -> float:
     else:
         base = option.price.at(fy) * (1.0 + option.escalation) ** (fy - scenario.horizon.first_fy)
     multiplier = scenario.prices.multiplier.at(fy)
-    for _, event in events_hitting(scenario, option, fy):
-        multiplier *= event.price
+    for _, event in _index(scenario).events_for(option.country, option.material):
+        if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy):
+            multiplier *= event.price
     return base * multiplier
 
 
