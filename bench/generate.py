@@ -24,16 +24,17 @@ Shapes and magnitudes follow ``scenarios/baseline.toml`` (see README, "Shipped s
 * events: open-ended export bans by a covered producer on about a quarter of the materials
   (China on antimony), and two-year disruptions of a top producer (availability 50%, price +30%).
 
-``generate_futures(raw, k, seed)`` draws K disruption futures for a scenario: each is a dict
-``{"name", "probability", "events"}`` whose ``events`` table is merged over the scenario's
-``[events]`` (same schema as the scenario's events). This list is the input the two-stage hedge
-model (a later issue) will consume; until it exists, ``future_scenarios(raw, futures)`` turns it
-into K ordinary scenario dicts that can each be solved on their own.
+``generate_futures(raw, k, seed)`` draws K disruption futures for a scenario (the stochastic
+version): each is a dict ``{"name", "probability", "events"}`` whose ``events`` table is merged
+over the scenario's ``[events]`` (same schema). ``with_uncertainty(raw, futures)`` writes them as
+the scenario's ``[uncertainty]`` tree, the input of ``stockpile hedge``; ``future_scenarios(raw,
+futures)`` turns them into K ordinary scenario dicts, each solvable on its own.
 
 ``to_toml(raw)`` writes any of these dicts as a scenario file. From the command line::
 
     python -m bench.generate --materials 50 --options 40 --years 15 --seed 1 -o big.toml
     python -m bench.generate --materials 8 --options 10 --years 10 --futures 20 -o futures/
+    stockpile hedge futures/hedge.toml
 """
 
 from __future__ import annotations
@@ -243,18 +244,21 @@ def size_of(raw: dict) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 # K futures (the stochastic version)
 
-def generate_futures(raw: dict, k: int, seed: int = 0, disruption_rate: float = 0.3) -> list[dict]:
+def generate_futures(raw: dict, k: int, seed: int = 0, disruption_rate: float = 0.3,
+                     from_fy: int | None = None) -> list[dict]:
     """K disruption futures of a scenario, equally likely, as data.
 
     Each future is ``{"name": "future-001", "probability": 1/K, "events": {id: event}}``: in
     each, every material independently (with ``disruption_rate``) loses part of a producer's
-    supply (a country among its imports, larger producers likelier) from a random FY for one
-    to four FYs, at availability 0, 25% or 50% and a price 0-60% higher. The events use the
-    scenario's ``[events]`` schema and are meant to be merged over its own events (a future's id
-    never collides with one already there). Deterministic in (scenario, k, seed).
+    supply (a country among its imports, larger producers likelier) from a random FY at or after
+    ``from_fy`` (default: two FYs into the horizon, the default decision FY) for one to four FYs,
+    at availability 0, 25% or 50% and a price 0-60% higher. The events use the scenario's
+    ``[events]`` schema, to be merged over its own events (a future's ids never collide with
+    them). Deterministic in (scenario name, k, seed).
     """
     rng = random.Random(f"stockpile-futures:{raw['name']}:{k}:{seed}")
     first, last = raw["horizon"]["first_fy"], raw["horizon"]["last_fy"]
+    start_fy = min(max(first, from_fy if from_fy is not None else first + 2), last)
     imports: dict[str, list[tuple[str, float]]] = {}
     for option in raw.get("supply", []):
         if option.get("kind") == "import":
@@ -269,7 +273,7 @@ def generate_futures(raw: dict, k: int, seed: int = 0, disruption_rate: float = 
             if not producers or rng.random() >= disruption_rate:
                 continue
             country = rng.choices([c for c, _ in producers], weights=[w for _, w in producers])[0]
-            start = rng.randint(first, last)
+            start = rng.randint(start_fy, last)
             events[f"future-{i + 1:03d}-{code.lower()}"] = {
                 "country": country, "material": code, "from_fy": start,
                 "to_fy": min(start + rng.randint(0, 3), last),
@@ -277,6 +281,23 @@ def generate_futures(raw: dict, k: int, seed: int = 0, disruption_rate: float = 
                 "description": f"future {i + 1}: {country} supply of {code} disrupted"}
         futures.append({"name": f"future-{i + 1:03d}", "probability": 1.0 / k, "events": events})
     return futures
+
+
+def with_uncertainty(raw: dict, futures: list[dict], decision_fy: int | None = None) -> dict:
+    """The scenario with the futures as its ``[uncertainty]`` tree, for ``stockpile hedge``.
+
+    Orders before ``decision_fy`` (default: two FYs into the horizon) are shared by every future.
+    The probabilities are rescaled to sum to exactly 1 (the schema checks the sum to 1e-9).
+    """
+    scenario = copy.deepcopy(raw)
+    total = math.fsum(f["probability"] for f in futures)
+    scenario["uncertainty"] = {
+        "decision_fy": decision_fy if decision_fy is not None else raw["horizon"]["first_fy"] + 2,
+        "futures": {f["name"]: {"probability": f["probability"] / total,
+                                "description": f"{len(f['events'])} disruptions",
+                                "events": copy.deepcopy(f["events"])} for f in futures},
+    }
+    return scenario
 
 
 def future_scenarios(raw: dict, futures: list[dict]) -> list[dict]:
@@ -367,10 +388,12 @@ def main(argv: list[str] | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         futures = generate_futures(raw, args.futures, args.seed)
         (folder / "scenario.toml").write_text(to_toml(raw), encoding="utf-8")
+        (folder / "hedge.toml").write_text(to_toml(with_uncertainty(raw, futures)), encoding="utf-8")
         (folder / "futures.json").write_text(json.dumps(futures, indent=1), encoding="utf-8")
         for future, scenario in zip(futures, future_scenarios(raw, futures)):
             (folder / f"{future['name']}.toml").write_text(to_toml(scenario), encoding="utf-8")
-        print(f"wrote {folder}/scenario.toml, futures.json and {len(futures)} future scenarios")
+        print(f"wrote {folder}/scenario.toml, hedge.toml (for stockpile hedge), futures.json and "
+              f"{len(futures)} future scenarios")
         return
     text = json.dumps(raw, indent=1) if args.output.suffix == ".json" else to_toml(raw)
     args.output.write_text(text, encoding="utf-8")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import rules
 from .scenario import Scenario, effective_tags, option_kind
-from .tables import group_sums
+from .tables import group_positions, group_sums
 
 TONNES_TOL = 1e-4
 """Absolute tonnes tolerance (plus a relative 1e-7): solver feasibility is ~1e-7 on $M rows."""
@@ -218,13 +218,17 @@ def _audit_fund(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame, fund
         return
     opening = f.opening_balance
     purchases_by = group_sums(orders["cost"].to_numpy(), orders["fy"].tolist())
+    # Each FY's inventory rows, in table order (as inventory[inventory.fy == fy] gives them).
+    stock_rows = group_positions(inventory["fy"].tolist())
+    stock_material, stock_disposals = inventory["material"].tolist(), inventory["disposals"].tolist()
+    stock_closing = inventory["closing"].to_numpy()
     for i, row in enumerate(fund.itertuples(), start=1):
         fy, where = row.fy, f"fund row {i} (FY{row.fy})"
         balance.checked += 1
-        stock = inventory[inventory.fy == fy]
+        stock = stock_rows.get((fy,), [])
         purchases = purchases_by.get((fy,), 0.0)
-        sales = sum(r.disposals * s.materials[r.material].disposal.price.at(fy) for r in stock.itertuples())
-        holding = f.holding_cost.at(fy) * float(stock.closing.sum())
+        sales = sum(stock_disposals[j] * s.materials[stock_material[j]].disposal.price.at(fy) for j in stock)
+        holding = f.holding_cost.at(fy) * float(stock_closing[stock].sum())
         computed = (opening + f.appropriation.at(fy) + f.other_revenue.at(fy) + sales - purchases
                     - f.committed_payments.at(fy) - f.operating_cost.at(fy) - holding)
         expected = dict(opening=opening, appropriation=f.appropriation.at(fy), other_revenue=f.other_revenue.at(fy),

@@ -3,7 +3,8 @@
 The benchmark itself (``python -m bench``) is not part of the test suite; these tests only check
 that what it feeds stockpile is sound: the same seed gives the same scenario, the scenario
 validates and solves with its audit passing, it survives a round trip through TOML, and the K
-futures for the hedge are deterministic and valid scenarios too.
+futures are deterministic and valid, as K scenarios and as the ``[uncertainty]`` tree of
+``stockpile hedge``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.generate import future_scenarios, generate, generate_futures, to_toml  # noqa: E402
+from bench.generate import future_scenarios, generate, generate_futures, to_toml, with_uncertainty  # noqa: E402
 
 from stockpile.scenario import scenario_from_dict  # noqa: E402
 
@@ -67,3 +68,9 @@ def test_futures_are_deterministic_and_valid():
     for future, scenario in zip(futures, future_scenarios(raw, futures)):
         assert set(future["events"]) <= set(scenario["events"])
         scenario_from_dict(scenario)
+    tree = with_uncertainty(raw, futures)      # the input of stockpile hedge
+    assert tomllib.loads(to_toml(tree)) == tree
+    hedged = scenario_from_dict(tree)
+    assert set(hedged.uncertainty.futures) == {f["name"] for f in futures}
+    assert all(event.from_fy >= hedged.uncertainty.decision_fy
+               for future in hedged.uncertainty.futures.values() for event in future.events.values())
