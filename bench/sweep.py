@@ -24,17 +24,32 @@ from stockpile.model import build
 from stockpile.plan import read_plan
 from stockpile.scenario import Scenario, load_scenario, scenario_from_dict
 from stockpile.solve import add_lexicographic_rows, solve_model
-from stockpile.sweep import CHUNK_SIZE, PointSolver, _patch, apply_point, grid, parse_vary, run_sweep, same_shape
+from stockpile.sweep import PointSolver, _patch, apply_point, chunk_size, grid, parse_vary, run_sweep, same_shape
 
 from .generate import generate, size_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+ROUNDS = 3
+"""Each measurement is repeated and the median round kept: single rounds of a few milliseconds per
+point vary by a fifth on a shared machine."""
+
+
 def per_point(base: Scenario, spec: str) -> dict[str, float]:
-    """Seconds per point of: fresh build-and-solve, warm re-solve, and each whole point."""
+    """Seconds per point of: fresh build-and-solve, warm re-solve, and each whole point (the
+    median of :data:`ROUNDS` rounds, fresh and warm alternating)."""
+    import statistics
+
     points = grid([parse_vary(spec)])
-    fresh_build = fresh_solve = fresh_rest = 0.0
+    rounds = [dict(fresh_round(base, points), **warm_round(base, points)) for _ in range(ROUNDS)]
+    n = len(points)
+    return {"points": n, **{key: statistics.median(r[key] for r in rounds) / n for key in rounds[0]}}
+
+
+def fresh_round(base: Scenario, points) -> dict[str, float]:
+    """Per point: build the LP and solve it from scratch (three stages), as ``stockpile solve`` would."""
+    build_s = solve_s = rest_s = 0.0
     for point in points:
         scenario = apply_point(base, point)
         started = time.perf_counter()
@@ -43,15 +58,22 @@ def per_point(base: Scenario, spec: str) -> dict[str, float]:
         solution = solve_model(model)
         solved = time.perf_counter()
         audit_plan(scenario, read_plan(model, solution).tables)
-        fresh_build += built - started
-        fresh_solve += solved - built
-        fresh_rest += time.perf_counter() - solved
+        build_s += built - started
+        solve_s += solved - built
+        rest_s += time.perf_counter() - solved
+    return {"fresh_build": build_s, "fresh_solve": solve_s, "fresh_rest": rest_s}
+
+
+def warm_round(base: Scenario, points) -> dict[str, float]:
+    """The sweep's own path: the point's changes patched into the one HiGHS model, each stage from
+    the previous point's basis, in the sweep's chunks."""
     solver = PointSolver(base, "highs", None)
-    warm_build = warm_solve = warm_rest = 0.0
-    for first in range(0, len(points), CHUNK_SIZE):
+    build_s = solve_s = rest_s = 0.0
+    size = chunk_size(len(points))
+    for first in range(0, len(points), size):
         bases = solver.base_bases
         solver.backend.highs.clearSolver()
-        for point in points[first:first + CHUNK_SIZE]:
+        for point in points[first:first + size]:
             scenario = apply_point(base, point)
             started = time.perf_counter()
             model = build(scenario)
@@ -64,12 +86,10 @@ def per_point(base: Scenario, spec: str) -> dict[str, float]:
             bases = solution.bases
             solved = time.perf_counter()
             audit_plan(scenario, read_plan(model, solution).tables)
-            warm_build += built - started
-            warm_solve += solved - built
-            warm_rest += time.perf_counter() - solved
-    n = len(points)
-    return {"points": n, "fresh_build": fresh_build / n, "fresh_solve": fresh_solve / n, "fresh_rest": fresh_rest / n,
-            "warm_build": warm_build / n, "warm_solve": warm_solve / n, "warm_rest": warm_rest / n}
+            build_s += built - started
+            solve_s += solved - built
+            rest_s += time.perf_counter() - solved
+    return {"warm_build": build_s, "warm_solve": solve_s, "warm_rest": rest_s}
 
 
 def workers_speedup(base: Scenario, spec: str) -> tuple[float, float]:

@@ -124,7 +124,9 @@ class PulpBackend:
         elif abs(rhs) != INF:
             self._add_row(row)
 
-    def solve(self, objective: dict[int, float], time_limit: float, start_basis: Basis | None = None) -> SolverRun:
+    def solve(self, objective: dict[int, float], time_limit: float, start_basis: Basis | None = None,
+              values: bool = True) -> SolverRun:
+        """One solve (``start_basis`` is ignored; values are always read back)."""
         self.sync_rows()
         self.problem.setObjective(pulp.LpAffineExpression(
             [(self.columns[c], a) for c, a in sorted(objective.items())]))
@@ -216,6 +218,7 @@ class HighsBackend:
         model.a_matrix_.num_row_ = lp.n_rows
         self.highs.passModel(model)
         self._added_rows = lp.n_rows
+        self._cost_cols = np.zeros(0, dtype=np.int32)  # columns with a nonzero cost in HiGHS
 
     def _row_bounds(self, first: int, last: int):
         import numpy as np
@@ -255,30 +258,34 @@ class HighsBackend:
         upper = self.inf if sense == ">=" else bound
         self.highs.changeRowBounds(row, lower, upper)
 
-    def _cost_vector(self, objective: dict[int, float]):
+    def _set_costs(self, objective: dict[int, float]):
+        """Make ``objective`` the model's costs, touching only the columns whose cost changes
+        (objectives are sparse: a stage's few hundred columns, not the whole model)."""
         import numpy as np
 
-        cost = np.zeros(self.lp.n_cols)
-        if objective:
-            cost[np.fromiter(objective.keys(), dtype=np.int64, count=len(objective))] = np.fromiter(
-                objective.values(), dtype=float, count=len(objective))
-        return cost
+        cols = np.fromiter(objective.keys(), dtype=np.int32, count=len(objective))
+        values = np.fromiter(objective.values(), dtype=float, count=len(objective))
+        stale = np.setdiff1d(self._cost_cols, cols, assume_unique=True)
+        if len(stale):
+            self.highs.changeColsCost(len(stale), stale, np.zeros(len(stale)))
+        if len(cols):
+            self.highs.changeColsCost(len(cols), cols, values)
+        self._cost_cols = cols
 
-    def solve(self, objective: dict[int, float], time_limit: float, start_basis=None) -> SolverRun:
+    def solve(self, objective: dict[int, float], time_limit: float, start_basis=None, values: bool = True) -> SolverRun:
         """One solve; ``start_basis``: a basis from an earlier run (HiGHS's own object within a
-        process, or plain ints, see :data:`Basis`)."""
+        process, or plain ints, see :data:`Basis`). ``values=False`` skips reading the primal and
+        dual values back (a lexicographic stage whose successor needs only its objective)."""
         import highspy
-        import numpy as np
 
         self.sync_rows()
         if start_basis is not None:
             self.highs.setBasis(start_basis if isinstance(start_basis, highspy.HighsBasis)
                                 else _highs_basis(start_basis))
-        cost = self._cost_vector(objective)
-        if getattr(self, "_all_cols", None) is None or len(self._all_cols) != self.lp.n_cols:
-            self._all_cols = np.arange(self.lp.n_cols, dtype=np.int32)
-        self.highs.changeColsCost(self.lp.n_cols, self._all_cols, cost)
-        self.highs.setOptionValue("time_limit", float(time_limit))
+        self._set_costs(objective)
+        # HiGHS measures its time limit against its run clock, which accumulates over every run()
+        # of this object (the stages, the points of a sweep): the limit is that clock plus ours.
+        self.highs.setOptionValue("time_limit", self.highs.getRunTime() + float(time_limit))
         started = time.perf_counter()
         try:
             self.highs.run()
@@ -288,23 +295,19 @@ class HighsBackend:
         run = SolverRun(_highs_status(status), seconds=time.perf_counter() - started,
                         detail=self.highs.modelStatusToString(status))
         if run.status == OPTIMAL:
-            solution = self.highs.getSolution()
-            run.x = solution.col_value  # already a new Python list
-            run.duals = solution.row_dual
-            run.objective = float(np.dot(cost, run.x))
+            run.objective = float(self.highs.getInfo().objective_function_value)
+            if values:
+                solution = self.highs.getSolution()
+                run.x = solution.col_value  # already a new Python list
+                run.duals = solution.row_dual
             run.basis = self.highs.getBasis()
         return run
 
     def write(self, path: Path, objective: dict[int, float] | None = None) -> None:
         """Write the current model as an LP or MPS file (HiGHS picks the format by suffix)."""
-        import numpy as np
-
         self.sync_rows()
         if objective is not None:
-            cost = np.zeros(self.lp.n_cols)
-            for col, coef in objective.items():
-                cost[col] = coef
-            self.highs.changeColsCost(self.lp.n_cols, np.arange(self.lp.n_cols, dtype=np.int32), cost)
+            self._set_costs(objective)
         self.highs.writeModel(str(path))
 
 
@@ -369,6 +372,11 @@ def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
             for name in LEXICOGRAPHIC[:2] if lp.objectives.get(name)}
 
 
+def _lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
+    """Stage name -> row of :func:`add_lexicographic_rows`."""
+    return {lp.row_key[row][0]: row for row, family in enumerate(lp.row_family) if family == "lexicographic"}
+
+
 def solve_model(model: StockpileModel, solver: str | None = None, time_limit: float | None = None,
                 write_model: Path | None = None, start_bases: dict[str, Any] | None = None,
                 backend=None) -> Solution:
@@ -386,15 +394,15 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     lp = model.lp
     objective = scenario.objective
     lexicographic = objective.mode == "lexicographic"
-    if lexicographic and not any(f == "lexicographic" for f in lp.row_family):
+    if lexicographic and "lexicographic" not in lp.row_family:
         add_lexicographic_rows(lp)
-    rows = {lp.row_key[r][0]: r for r in range(lp.n_rows) if lp.row_family[r] == "lexicographic"}
+    rows = _lexicographic_rows(lp)
     backend = backend or make_backend(lp, solver)
     stages: list[tuple[str, SolverRun]] = []
     bases: dict[str, Basis] = {}
     started = time.perf_counter()
 
-    def run_stage(name: str, terms: dict[int, float]) -> SolverRun:
+    def run_stage(name: str, terms: dict[int, float], values: bool = True) -> SolverRun:
         if not terms and stages:
             # Nothing to minimise (e.g. no goals): the last stage's plan is optimal, every dual 0.
             # Not sent to the solver: PuLP would add a dummy column CBC's MPS reader rejects.
@@ -405,7 +413,8 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
             return run
         remaining = deadline - time.perf_counter()
         basis = (start_bases or {}).get(name)
-        run = backend.solve(terms, max(remaining, 0.01), start_basis=basis) if remaining > 0 else SolverRun(TIME_LIMIT)
+        run = (backend.solve(terms, max(remaining, 0.01), start_basis=basis, values=values) if remaining > 0
+               else SolverRun(TIME_LIMIT))
         stages.append((name, run))
         if run.status != OPTIMAL:
             raise SolveError(_failure_message(scenario, name, run, time_limit))
@@ -425,10 +434,14 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     else:
         for row in rows.values():
             backend.set_row_rhs(row, INF)
-        for name in LEXICOGRAPHIC:
+        for stage, name in enumerate(LEXICOGRAPHIC):
             if name == "shortfall" and write_model is not None:
                 backend.write(write_model, objective=lp.objectives.get(name, {}))
-            final = run_stage(name, lp.objectives.get(name, {}))
+            # Values are read back where used: the readiness duals, the final plan, and a stage
+            # whose successor has nothing to minimise (and so keeps this stage's plan).
+            later = LEXICOGRAPHIC[stage + 1:]
+            values = name == "shortfall" or not later or not lp.objectives.get(later[0])
+            final = run_stage(name, lp.objectives.get(name, {}), values)
             if name == "shortfall":
                 readiness = final
             if name in rows:

@@ -3,7 +3,7 @@
 A point changes the scenario at dotted paths (``fund.appropriation``, ``fund.appropriation.2028``,
 ``materials.Sb.goal``, ``policy.trusted_share.Co``, ``prices.multiplier``,
 ``events.china-sb-ban.to_fy``, ``supply.<option name>.capacity``). Points are solved in fixed
-chunks of :data:`CHUNK_SIZE`: the first point of a chunk starts each lexicographic stage from the
+chunks (:func:`chunk_size`): the first point of a chunk starts each lexicographic stage from the
 base scenario's optimal basis, the next ones from the previous point's; between points only
 right-hand sides, bounds and coefficients of the one HiGHS model change. A point whose LP has a
 different shape (a ban that appears, a goal that becomes zero) is solved from a fresh model.
@@ -35,8 +35,20 @@ from .model import build
 from .scenario import Scenario, scenario_from_dict, to_plain
 from .series import parse_fy
 
-CHUNK_SIZE = 4
-"""Points per chunk: the unit of warm-start chaining, of work sent to a worker, and of resume."""
+MIN_CHUNK, MAX_CHUNK, TARGET_CHUNKS = 4, 32, 4
+
+
+def chunk_size(n_points: int) -> int:
+    """Points per chunk: the unit of warm-start chaining, of work sent to a worker, and of resume.
+
+    A chunk's first point starts from the base scenario's basis, usually far from it (on the
+    baseline about 700 simplex iterations, against 5-20 from the previous point), so longer chains
+    are cheaper per point; about :data:`TARGET_CHUNKS` chunks keep workers busy, and at most
+    :data:`MAX_CHUNK` points bound what an interruption costs. A function of the sweep's size
+    alone, so chunks (and every solve in them) are the same on any executor and on ``--resume``.
+    """
+    return max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(n_points / TARGET_CHUNKS)))
+
 MAX_POINTS = 100_000
 NAMED_LISTS = ("supply", "recycling")
 
@@ -262,20 +274,26 @@ def same_shape(a: LinearProgram, b: LinearProgram) -> bool:
 
 
 def _patch(backend, old: LinearProgram, new: LinearProgram) -> None:
-    """Change in HiGHS every bound, right-hand side and coefficient where ``new`` differs from ``old``."""
+    """Change in HiGHS every bound, right-hand side and coefficient where ``new`` differs from ``old``.
+
+    Whole lists are compared first (in C): a sweep point usually changes only right-hand sides.
+    """
     highs, inf = backend.highs, backend.inf
-    for col, (lo_old, up_old, lo, up) in enumerate(zip(old.col_lower, old.col_upper, new.col_lower, new.col_upper)):
-        if lo_old != lo or up_old != up:
-            highs.changeColBounds(col, max(lo, -inf), min(up, inf))
-    for row in range(new.n_rows):
-        if old.row_coefs[row] != new.row_coefs[row]:
-            for col, before, after in zip(new.row_cols[row], old.row_coefs[row], new.row_coefs[row]):
-                if before != after:
-                    highs.changeCoeff(row, col, after)
+    if old.col_lower != new.col_lower or old.col_upper != new.col_upper:
+        for col, (lo_old, up_old, lo, up) in enumerate(zip(old.col_lower, old.col_upper, new.col_lower, new.col_upper)):
+            if lo_old != lo or up_old != up:
+                highs.changeColBounds(col, max(lo, -inf), min(up, inf))
+    if old.row_coefs != new.row_coefs:
+        for row, (before_row, after_row) in enumerate(zip(old.row_coefs, new.row_coefs)):
+            if before_row != after_row:
+                for col, before, after in zip(new.row_cols[row], before_row, after_row):
+                    if before != after:
+                        highs.changeCoeff(row, col, after)
     backend.lp = new
-    for row in range(new.n_rows):
-        if old.row_rhs[row] != new.row_rhs[row]:
-            backend.set_row_rhs(row, new.row_rhs[row])
+    if old.row_rhs != new.row_rhs:
+        for row, (before, after) in enumerate(zip(old.row_rhs, new.row_rhs)):
+            if before != after:
+                backend.set_row_rhs(row, after)
 
 
 KPI_COLUMNS = ["status", "reason", "solvency_horizon", "solvent_through_fy", "first_shortfall_fy",
@@ -385,6 +403,8 @@ class SweepResult:
     table: pd.DataFrame
     solved: int
     reused: int
+    executor: str = "1 process"
+    """Where the points were solved, for the report: ``N processes`` or ``Dask at ADDRESS``."""
 
 
 def point_columns(points: list[Point]) -> list[str]:
@@ -402,14 +422,15 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
               workers: int = 1, dask_address: str | None = None, results: Path | None = None,
               resume: bool = False, progress: Callable[[int, int], None] | None = None) -> SweepResult:
     """Solve every point; append each finished chunk's rows to ``results`` (CSV) as it completes."""
-    chunks = [points[i:i + CHUNK_SIZE] for i in range(0, len(points), CHUNK_SIZE)]
+    size = chunk_size(len(points))
+    chunks = [points[i:i + size] for i in range(0, len(points), size)]
     columns = point_columns(points)
     check_paths(base, points[0])
     done_rows = _read_results(results, points, columns) if (resume and results is not None and results.exists()) else []
     done_runs = {int(r["run"]) for r in done_rows}
     todo = [(i, chunk) for i, chunk in enumerate(chunks)
-            if not all(i * CHUNK_SIZE + k + 1 in done_runs for k in range(len(chunk)))]
-    keep = [r for r in done_rows if (int(r["run"]) - 1) // CHUNK_SIZE not in {i for i, _ in todo}]
+            if not all(i * size + k + 1 in done_runs for k in range(len(chunk)))]
+    keep = [r for r in done_rows if (int(r["run"]) - 1) // size not in {i for i, _ in todo}]
     writer = _ResultsWriter(results, keep) if results is not None else None
     collected = list(keep)
     solved = 0
@@ -418,7 +439,7 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
 
     def record(index: int, rows: list[dict]) -> None:
         nonlocal solved
-        new = _rows_for(index, chunks[index], rows, index * CHUNK_SIZE + 1)
+        new = _rows_for(index, chunks[index], rows, index * size + 1)
         collected.extend(new)
         solved += len(new)
         if writer:
@@ -427,11 +448,13 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
             progress(len(collected), len(points))
 
     base_json = base.plain_json()
+    executor = "1 process"
     if todo:
         if dask_address:
             _run_dask(dask_address, base_json, solver, time_limit, todo, record)
+            executor = f"Dask at {dask_address}"
         elif workers > 1 and len(todo) > 1:
-            _run_processes(workers, base_json, solver, time_limit, todo, record)
+            executor = _run_processes(workers, base_json, solver, time_limit, todo, record)
         else:
             point_solver = _worker_solver(base_json, solver, time_limit)
             for index, chunk in todo:
@@ -439,24 +462,61 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
     table = sweep_table(collected, columns, base)
     if writer:
         writer.finish(table)
-    return SweepResult(table=table, solved=solved, reused=len(keep))
+    return SweepResult(table=table, solved=solved, reused=len(keep), executor=executor)
 
 
-def _run_processes(workers: int, base_json: str, solver: str, time_limit, todo, record) -> None:
+PARENT_SOLVES = True
+"""This process solves chunks too (tests turn it off to have every chunk solved by the pool)."""
+
+
+def _run_processes(workers: int, base_json: str, solver: str, time_limit, todo, record) -> str:
+    """Solve chunks on ``workers - 1`` spawned processes and this one; returns who did what.
+
+    The pool starts at once, so its start-up (about 1.5 s a process on 2 cores: Python, imports,
+    the base solve) overlaps this process's work instead of preceding it. Workers take chunks from
+    the front of the list, this process from the back; when none is left, it solves again a chunk
+    a worker still holds, and whichever finishes first counts (a chunk's solves are the same
+    wherever it runs, so its rows are too). The pool is then terminated: a small sweep finishes
+    here as fast as serially, a large one on every process.
+    """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from collections import deque
+
+    pending = deque(todo)
+    local = _worker_solver(base_json, solver, time_limit) if PARENT_SOLVES else None
+    handed: dict[int, tuple[Any, list[Point]]] = {}
+    recorded: set[int] = set()
+    from_workers = 0
+
+    def take(index: int, rows: list[dict]) -> None:
+        if index not in recorded:
+            recorded.add(index)
+            record(index, rows)
 
     # spawn: a forked child would inherit HiGHS's threads in an unknown state.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(solve_chunk_task, base_json, solver, time_limit, index, chunk) for index, chunk in todo]
-        try:
-            for future in as_completed(futures):
-                record(*future.result())
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    pool = multiprocessing.get_context("spawn").Pool(processes=workers - 1)
+    try:
+        while len(recorded) < len(todo):
+            while pending and sum(i not in recorded for i in handed) < 2 * (workers - 1):  # one running, one queued
+                index, chunk = pending.popleft()
+                handed[index] = (pool.apply_async(solve_chunk_task, (base_json, solver, time_limit, index, chunk)), chunk)
+            for index, (result, _) in handed.items():
+                if index not in recorded and (result.ready() or local is None):
+                    take(*result.get())
+                    from_workers += 1
+            if local is None:
+                continue
+            if pending:
+                index, chunk = pending.pop()
+                take(index, local.solve_chunk(chunk))
+            else:
+                held = [i for i in handed if i not in recorded]
+                if held:  # the last handed out: the least likely to be under way already
+                    take(held[-1], local.solve_chunk(handed[held[-1]][1]))
+    finally:
+        pool.terminate()
+        pool.join()
+    return f"{workers} processes ({from_workers} of {len(todo)} chunks from the {workers - 1} spawned)"
 
 
 def _run_dask(address: str, base_json: str, solver: str, time_limit, todo, record) -> None:

@@ -21,7 +21,8 @@ from stockpile.model import build
 from stockpile.pipeline import plan_scenario
 from stockpile.scenario import load_scenario
 from stockpile.solve import solve_model
-from stockpile.sweep import CHUNK_SIZE, Setting, apply_point, grid, parse_vary, read_sweep_file, run_sweep
+from stockpile import sweep
+from stockpile.sweep import MAX_CHUNK, MIN_CHUNK, Setting, chunk_size, apply_point, grid, parse_vary, read_sweep_file, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -132,11 +133,17 @@ def _comparable(table: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def test_processes_give_the_same_table(baseline) -> None:
-    points = grid([parse_vary("fund.appropriation=0:6e8:9")])
-    serial = run_sweep(baseline, points, workers=1).table
-    parallel = run_sweep(baseline, points, workers=2).table
-    pd.testing.assert_frame_equal(_comparable(serial), _comparable(parallel), check_exact=True)
+def test_processes_give_the_same_table(baseline, monkeypatch) -> None:
+    points = grid([parse_vary("fund.appropriation=0:6e8:13")])
+    serial = run_sweep(baseline, points, workers=1)
+    assert serial.executor == "1 process"
+    shared = run_sweep(baseline, points, workers=2)  # this process and a spawned one, whichever is first
+    assert shared.executor.startswith("2 processes")
+    monkeypatch.setattr(sweep, "PARENT_SOLVES", False)
+    pooled = run_sweep(baseline, points, workers=3)
+    assert pooled.executor == "3 processes (4 of 4 chunks from the 2 spawned)"
+    for other in (shared, pooled):
+        pd.testing.assert_frame_equal(_comparable(serial.table), _comparable(other.table), check_exact=True)
 
 
 def test_dask_local_cluster_gives_the_same_table(baseline) -> None:
@@ -148,20 +155,28 @@ def test_dask_local_cluster_gives_the_same_table(baseline) -> None:
     pd.testing.assert_frame_equal(_comparable(serial), _comparable(on_dask), check_exact=True)
 
 
+def test_chunks_grow_with_the_sweep_within_bounds() -> None:
+    sizes = [chunk_size(n) for n in range(1, 5000)]
+    assert sizes == sorted(sizes)  # longer sweeps, longer warm chains
+    assert min(sizes) == MIN_CHUNK and max(sizes) == MAX_CHUNK
+    assert chunk_size(41) == 11  # the 41-point frontier: four chunks, two per worker on 2 cores
+
+
 def test_interrupted_sweep_resumes_only_the_missing_points(baseline, tmp_path: Path) -> None:
     points = grid([parse_vary("fund.appropriation=0:1e9:13")])
     results = tmp_path / "sweep.csv"
     whole = run_sweep(baseline, points, workers=1).table
+    size = chunk_size(len(points))
 
     def interrupt_after_two_chunks(done: int, total: int) -> None:
-        if done >= 2 * CHUNK_SIZE:
+        if done >= 2 * size:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         run_sweep(baseline, points, workers=1, results=results, progress=interrupt_after_two_chunks)
-    assert len(pd.read_csv(results)) == 2 * CHUNK_SIZE
+    assert len(pd.read_csv(results)) == 2 * size
     resumed = run_sweep(baseline, points, workers=1, results=results, resume=True)
-    assert resumed.reused == 2 * CHUNK_SIZE and resumed.solved == len(points) - 2 * CHUNK_SIZE
+    assert resumed.reused == 2 * size and resumed.solved == len(points) - 2 * size
     pd.testing.assert_frame_equal(_comparable(resumed.table), _comparable(whole), check_exact=True)
     on_disk = pd.read_csv(results)
     assert list(on_disk.run) == list(range(1, len(points) + 1))
@@ -175,18 +190,19 @@ def test_killed_cli_sweep_resumes(tmp_path: Path) -> None:
     process = subprocess.Popen(args + ["-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     csv_path = out.with_suffix(".csv")
+    size = chunk_size(24)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if csv_path.exists() and len(csv_path.read_text().splitlines()) > 1 + CHUNK_SIZE:
+        if csv_path.exists() and len(csv_path.read_text().splitlines()) > 1 + size:
             break
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     kept = len(pd.read_csv(csv_path))
-    assert 0 < kept < 24 and kept % CHUNK_SIZE == 0
+    assert 0 < kept < 24 and kept % size == 0
     resumed = subprocess.run(args + ["-o", str(out), "--resume"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{24 - kept} solved now, {kept} kept" in resumed.stdout
+    assert f"{24 - kept} solved now on 1 process, {kept} kept" in resumed.stdout
     whole = subprocess.run(args + ["-o", str(whole_out)], capture_output=True, text=True, timeout=300)
     assert whole.returncode == 0, whole.stderr
     pd.testing.assert_frame_equal(pd.read_csv(csv_path), pd.read_csv(whole_out.with_suffix(".csv")), check_exact=True)

@@ -87,8 +87,8 @@ def sweep(
         raise typer.Exit(130)
     _print_frontier(result.table, parameters)
     failed = int((result.table.status != "optimal").sum())
-    console.print(f"{len(result.table)} points ({result.solved} solved now, {result.reused} kept from the "
-                  f"earlier run){f', {failed} failed' if failed else ''}; results: {csv_path}"
+    console.print(f"{len(result.table)} points ({result.solved} solved now on {result.executor}, {result.reused} kept "
+                  f"from the earlier run){f', {failed} failed' if failed else ''}; results: {csv_path}"
                   + (f"; workbook: {output}" if output else ""))
 
 
