@@ -25,6 +25,8 @@ from stockpile.solve import HighsBackend, PulpBackend, solve_model
 from conftest import EXAMPLE
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 SCENARIOS = {"example": EXAMPLE, "baseline": BASELINE}
 
 
@@ -112,3 +114,17 @@ def test_both_paths_reach_the_same_optimum_in_every_stage(which):
         assert all(run.status == "optimal" for run in stages.values())
     for name in ("deficit", "shortfall", "cost"):
         assert math.isclose(values["highs"][name], values["highs-pulp"][name], rel_tol=1e-7, abs_tol=1e-7), name
+
+
+def test_each_run_gets_its_own_time_limit_on_a_reused_highs_model():
+    """HiGHS's run clock accumulates over runs of one model (stages, sweep points): a limit
+    shorter than what earlier runs took must still leave a later run its full time."""
+    model = build(load_scenario(BASELINE))
+    backend = HighsBackend(model.lp)
+    objective = model.lp.objectives["shortfall"]
+    while backend.highs.getRunTime() < 0.3:
+        backend.highs.clearSolver()  # from scratch each time: runs that take real time
+        assert backend.solve(objective, 60).status == "optimal"
+    backend.highs.clearSolver()
+    run = backend.solve(objective, 0.25)  # a cold baseline solve takes about 0.01 s
+    assert run.status == "optimal", run.detail
