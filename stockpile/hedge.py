@@ -192,6 +192,8 @@ class HedgeResult:
     outcomes: pd.DataFrame
     measures: pd.DataFrame
     expected: dict[str, float] = field(default_factory=dict)
+    executor: str = "1 process"
+    """Where the futures' own solves ran (see stockpile.executor.run_tasks)."""
 
 
 def _future_value(model: HedgeModel, name: str, objective: str, x: list[float]) -> float:
@@ -247,8 +249,13 @@ def average_future(scenario: Scenario, futures: list[Future]) -> Scenario:
 
 
 def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | None = None,
-          measures: bool = True) -> HedgeResult:
-    """The hedged plan, each future's plan under it (audited), and VSS and EVPI."""
+          measures: bool = True, workers: int = 1, dask_address: str | None = None) -> HedgeResult:
+    """The hedged plan, each future's plan under it (audited), and VSS and EVPI.
+
+    The measures solve each future alone twice (its own optimum, for WS; and under the average
+    future's here-and-now orders, for EEV): independent solves, run through the sweep's executor
+    (``workers`` local processes, or the Dask cluster at ``dask_address``).
+    """
     tree = scenario.uncertainty
     futures = futures_of(scenario)
     model = build_hedge(scenario, futures, tree.decision_fy)
@@ -257,10 +264,10 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
     rp = {name: solution.objective_values[name] for name in LEXICOGRAPHIC}
     outcome_rows = []
     own_optimum: dict[str, dict[str, float]] = {}
+    executor = "1 process"
     if measures:
-        for future in futures:
-            alone = solve_model(build(future.scenario), solver, time_limit)
-            own_optimum[future.name] = alone.objective_values
+        own_optimum, under_ev, executor = _evaluate_futures(model, scenario, futures, solver, time_limit, workers,
+                                                            dask_address)
     for future in futures:
         row = {"future": future.name, "probability": future.probability, "description": future.description}
         for name in LEXICOGRAPHIC:
@@ -275,7 +282,8 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
     measure_rows = []
     if measures:
         ws = {name: sum(f.probability * own_optimum[f.name][name] for f in futures) for name in LEXICOGRAPHIC}
-        eev = _expected_value_of_ev(model, scenario, futures, solver, time_limit)
+        eev = None if any(under_ev[f.name] is None for f in futures) else {
+            name: sum(f.probability * under_ev[f.name][name] for f in futures) for name in LEXICOGRAPHIC}
         for name, unit in (("deficit", "$M"), ("shortfall", "weighted relative shortfall"), ("cost", "$M")):
             vss = None if eev is None else _difference(eev[name], rp[name])
             measure_rows.append(dict(priority=name, unit=unit, hedged_RP=rp[name], wait_and_see_WS=ws[name],
@@ -283,7 +291,8 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
                                      VSS=vss, EVPI=_difference(rp[name], ws[name])))
     return HedgeResult(scenario=scenario, futures=futures, decision_fy=tree.decision_fy, solution=solution,
                        plans=plans, shared_orders=_shared_orders(model, plans),
-                       outcomes=pd.DataFrame(outcome_rows), measures=pd.DataFrame(measure_rows), expected=rp)
+                       outcomes=pd.DataFrame(outcome_rows), measures=pd.DataFrame(measure_rows), expected=rp,
+                       executor=executor)
 
 
 def _difference(a: float, b: float) -> float:
@@ -291,18 +300,73 @@ def _difference(a: float, b: float) -> float:
     return 0.0 if abs(a - b) <= 1e-7 * max(1.0, abs(a), abs(b)) else a - b
 
 
-def _expected_value_of_ev(model: HedgeModel, scenario: Scenario, futures: list[Future], solver, time_limit):
-    """EEV: the average future's here-and-now orders fixed in the tree (None if they do not fit
-    some future's hard limits)."""
+Pinned = tuple[tuple[str, tuple, float], ...]
+"""Here-and-now columns pinned to values: (family, key, value)."""
+
+
+def _evaluate_futures(model: HedgeModel, scenario: Scenario, futures: list[Future], solver, time_limit,
+                      workers: int, dask_address: str | None):
+    """Each future's own optimum, and its optimum under the average future's here-and-now orders.
+
+    With the here-and-now columns fixed, the tree falls apart into one LP per future, and the
+    lexicographic optimum of an expectation of independent parts is each part's own (a future
+    that gave up some of its optimum could not lower another's). So EEV is sum_k p_k of future k
+    solved alone with the average future's orders (None if those break some future's hard
+    limits), and WS the same without them.
+    """
+    from .executor import run_tasks
+    from .sweep import chunk_size
+
     ev_model = build(average_future(scenario, futures))
     ev = solve_model(ev_model, solver, time_limit)
     lp = ev_model.lp
-    fixed = {(lp.col_family[c], lp.col_key[c]): ev.x[c] for c in range(lp.n_cols)
-             if model.is_shared(lp.col_family[c], lp.col_key[c])}
-    try:
-        return solve_hedge(model, solver, time_limit, fixed_shared=fixed).objective_values
-    except SolveError:
-        return None
+    pinned: Pinned = tuple((lp.col_family[c], lp.col_key[c], ev.x[c]) for c in range(lp.n_cols)
+                           if model.is_shared(lp.col_family[c], lp.col_key[c]))
+    texts = [f.scenario.plain_json() for f in futures]
+    size = chunk_size(len(futures))
+    chunks = [list(range(i, min(i + size, len(futures)))) for i in range(0, len(futures), size)]
+    tasks = [([texts[k] for k in chunk], fixed, solver, time_limit) for fixed in ((), pinned) for chunk in chunks]
+    results: list[list | None] = [None] * len(tasks)
+
+    def keep(i: int, values: list) -> None:
+        results[i] = values
+
+    executor = run_tasks(evaluate_futures_task, tasks, keep, workers, dask_address)
+    own, under_ev = {}, {}
+    for i, values in enumerate(results):
+        target = own if i < len(chunks) else under_ev
+        for k, value in zip(chunks[i % len(chunks)], values):
+            target[futures[k].name] = value
+    for future in futures:
+        if isinstance(own[future.name], str):
+            raise SolveError(f"future {future.name!r} solved alone: {own[future.name]}")
+        if isinstance(under_ev[future.name], str):  # the average future's orders break its limits
+            under_ev[future.name] = None
+    return own, under_ev, executor
+
+
+def evaluate_futures_task(futures_json: list[str], pinned: Pinned, solver: str | None,
+                          time_limit: float | None) -> list[dict[str, float] | str]:
+    """Each future's lexicographic optimum solved alone, with ``pinned`` columns fixed (or why it
+    could not be solved). The unit of work sent to a process or a Dask worker."""
+    import json
+
+    out: list[dict[str, float] | str] = []
+    for text in futures_json:
+        future = scenario_from_dict(json.loads(text), source="a future of the tree")
+        model = build(future)
+        if pinned:
+            lp = model.lp
+            values = {(family, key): value for family, key, value in pinned}
+            for col in range(lp.n_cols):
+                value = values.get((lp.col_family[col], lp.col_key[col]))
+                if value is not None:
+                    lp.col_lower[col] = lp.col_upper[col] = value
+        try:
+            out.append(solve_model(model, solver, time_limit).objective_values)
+        except SolveError as exc:
+            out.append(str(exc))
+    return out
 
 
 def _future_plans(model: HedgeModel, solution: Solution) -> dict[str, Plan]:

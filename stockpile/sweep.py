@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError, SolveError, StockpileError
+from .executor import run_tasks
 from .lp import LinearProgram
 from .model import build
 from .scenario import Scenario, scenario_from_dict, to_plain
@@ -450,91 +451,12 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
     base_json = base.plain_json()
     executor = "1 process"
     if todo:
-        if dask_address:
-            _run_dask(dask_address, base_json, solver, time_limit, todo, record)
-            executor = f"Dask at {dask_address}"
-        elif workers > 1 and len(todo) > 1:
-            executor = _run_processes(workers, base_json, solver, time_limit, todo, record)
-        else:
-            point_solver = _worker_solver(base_json, solver, time_limit)
-            for index, chunk in todo:
-                record(index, point_solver.solve_chunk(chunk))
+        tasks = [(base_json, solver, time_limit, index, chunk) for index, chunk in todo]
+        executor = run_tasks(solve_chunk_task, tasks, lambda _, result: record(*result), workers, dask_address)
     table = sweep_table(collected, columns, base)
     if writer:
         writer.finish(table)
     return SweepResult(table=table, solved=solved, reused=len(keep), executor=executor)
-
-
-PARENT_SOLVES = True
-"""This process solves chunks too (tests turn it off to have every chunk solved by the pool)."""
-
-
-def _run_processes(workers: int, base_json: str, solver: str, time_limit, todo, record) -> str:
-    """Solve chunks on ``workers - 1`` spawned processes and this one; returns who did what.
-
-    The pool starts at once, so its start-up (about 1.5 s a process on 2 cores: Python, imports,
-    the base solve) overlaps this process's work instead of preceding it. Workers take chunks from
-    the front of the list, this process from the back; when none is left, it solves again a chunk
-    a worker still holds, and whichever finishes first counts (a chunk's solves are the same
-    wherever it runs, so its rows are too). The pool is then terminated: a small sweep finishes
-    here as fast as serially, a large one on every process.
-    """
-    import multiprocessing
-    from collections import deque
-
-    pending = deque(todo)
-    local = _worker_solver(base_json, solver, time_limit) if PARENT_SOLVES else None
-    handed: dict[int, tuple[Any, list[Point]]] = {}
-    recorded: set[int] = set()
-    from_workers = 0
-
-    def take(index: int, rows: list[dict]) -> None:
-        if index not in recorded:
-            recorded.add(index)
-            record(index, rows)
-
-    # spawn: a forked child would inherit HiGHS's threads in an unknown state.
-    pool = multiprocessing.get_context("spawn").Pool(processes=workers - 1)
-    try:
-        while len(recorded) < len(todo):
-            while pending and sum(i not in recorded for i in handed) < 2 * (workers - 1):  # one running, one queued
-                index, chunk = pending.popleft()
-                handed[index] = (pool.apply_async(solve_chunk_task, (base_json, solver, time_limit, index, chunk)), chunk)
-            for index, (result, _) in handed.items():
-                if index not in recorded and (result.ready() or local is None):
-                    take(*result.get())
-                    from_workers += 1
-            if local is None:
-                continue
-            if pending:
-                index, chunk = pending.pop()
-                take(index, local.solve_chunk(chunk))
-            else:
-                held = [i for i in handed if i not in recorded]
-                if held:  # the last handed out: the least likely to be under way already
-                    take(held[-1], local.solve_chunk(handed[held[-1]][1]))
-    finally:
-        pool.terminate()
-        pool.join()
-    return f"{workers} processes ({from_workers} of {len(todo)} chunks from the {workers - 1} spawned)"
-
-
-def _run_dask(address: str, base_json: str, solver: str, time_limit, todo, record) -> None:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise InputError(None, "--dask", "Dask is not installed: pip install 'stockpile[dask]'") from None
-    try:
-        client = Client(address, timeout=30)
-    except (OSError, TimeoutError) as exc:
-        raise InputError(None, "--dask", f"cannot reach the Dask scheduler at {address}: {exc}") from None
-    try:
-        futures = [client.submit(solve_chunk_task, base_json, solver, time_limit, index, chunk, pure=False)
-                   for index, chunk in todo]
-        for future in as_completed(futures):
-            record(*future.result())
-    finally:
-        client.close()
 
 
 def sweep_table(rows: list[dict], columns: list[str], base: Scenario) -> pd.DataFrame:

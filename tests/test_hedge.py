@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from stockpile.cli import app
 from stockpile.errors import InputError
-from stockpile.hedge import futures_of, hedge
+from stockpile import executor
+from stockpile.hedge import average_future, build_hedge, futures_of, hedge, solve_hedge
 from stockpile.model import build
 from stockpile.scenario import load_scenario, scenario_from_dict, to_plain
 from stockpile.solve import solve_model
@@ -143,6 +144,44 @@ def test_bad_trees_are_input_errors(change, where, reason):
     with pytest.raises(InputError) as caught:
         scenario_from_dict(raw, source="tree.toml")
     assert f"tree.toml: {where}" in str(caught.value) and reason in str(caught.value)
+
+
+def test_eev_by_future_equals_the_tree_with_the_average_orders_fixed():
+    """EEV solves each future alone under the average future's here-and-now orders; the tree with
+    those orders fixed, solved whole, gives the same expectations."""
+    scenario = load_scenario(ROOT / "scenarios" / "hedge-disruptions.toml")
+    result = hedge(scenario)
+    futures = futures_of(scenario)
+    model = build_hedge(scenario, futures, scenario.uncertainty.decision_fy)
+    ev_model = build(average_future(scenario, futures))
+    ev = solve_model(ev_model)
+    lp = ev_model.lp
+    fixed = {(lp.col_family[c], lp.col_key[c]): ev.x[c] for c in range(lp.n_cols)
+             if model.is_shared(lp.col_family[c], lp.col_key[c])}
+    whole = solve_hedge(model, fixed_shared=fixed).objective_values
+    measures = result.measures.set_index("priority")
+    for name in ("deficit", "shortfall", "cost"):
+        assert measures.loc[name, "average_future_EEV"] == pytest.approx(whole[name], rel=1e-6, abs=1e-9)
+
+
+def test_futures_evaluated_on_processes_give_the_same_measures(monkeypatch):
+    scenario = load_scenario(ROOT / "scenarios" / "hedge-disruptions.toml")
+    serial = hedge(scenario)
+    monkeypatch.setattr(executor, "PARENT_SOLVES", False)  # every future solved by the pool
+    pooled = hedge(scenario, workers=2)
+    assert serial.executor == "1 process" and pooled.executor.startswith("2 processes (2 of 2 tasks")
+    pd.testing.assert_frame_equal(serial.measures, pooled.measures, check_exact=True)
+    pd.testing.assert_frame_equal(serial.outcomes, pooled.outcomes, check_exact=True)
+
+
+def test_futures_evaluated_on_dask_give_the_same_measures():
+    distributed = pytest.importorskip("distributed")
+    scenario = load_scenario(ROOT / "scenarios" / "hedge-disruptions.toml")
+    serial = hedge(scenario)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        on_dask = hedge(scenario, dask_address=cluster.scheduler_address)
+    assert on_dask.executor == f"Dask at {cluster.scheduler_address}"
+    pd.testing.assert_frame_equal(serial.measures, on_dask.measures, check_exact=True)
 
 
 def test_cli_hedge_on_the_shipped_tree_writes_the_workbook(tmp_path: Path):

@@ -5,8 +5,10 @@ $20,000/t price and tonnes has coefficients 1e-4..1 and right-hand sides 1..1e5.
 the baseline, and a scenario with billions of dollars and millions of tonnes, stage by stage on
 HiGHS directly and check what HiGHS reports: optimal, primal and dual feasible, no infeasibility,
 no complementarity violation, its primal-dual objective error, the residuals of its solution
-recomputed here (A x against the row values, c - A'y - z), and no warning in its log beyond the two
-known ones below, neither about the matrix.
+recomputed here (A x against the row values, c - A'y - z), and no warning in its log: each stage's
+objective is scaled to a largest cost of about 1 (stockpile.solve.objective_scale; readiness costs
+are weight / goal, about 4e-5 per tonne, which HiGHS would call "excessively small"), and a
+lexicographic row whose optimum is 0 is held at 0, not at 1e-9.
 """
 
 from __future__ import annotations
@@ -19,22 +21,11 @@ import pytest
 from stockpile.lp import INF
 from stockpile.model import build
 from stockpile.scenario import load_scenario, scenario_from_dict, to_plain
-from stockpile.solve import HighsBackend
+from stockpile.solve import HighsBackend, solve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 TOL = 1e-9
-KNOWN_WARNINGS = ("excessively small costs", "excessively small row bounds")
-"""HiGHS warns of any nonzero cost or row bound below 1e-4 in magnitude. Neither is about the matrix:
-
-* small costs: weight / goal for a 24,000 t goal is 4e-5 per tonne, and $50 per tonne-year of
-  holding is 5e-5 $M. An objective scaled to a largest cost of 1 (in the backend, unscaling its
-  value and duals) removes the warning: ``test_scaled_objectives_leave_only_the_lexicographic_bound``;
-* small row bounds: the lexicographic row ``lexicographic[deficit]`` holds the deficit at its optimum
-  plus the absolute tolerance, 0 + 1e-9 $M on a solvent plan (stockpile/solve.py). Writing a bound
-  below 1e-4 as 0 would remove it."""
-
-
 @pytest.fixture(scope="module")
 def baseline():
     return load_scenario(BASELINE)
@@ -58,27 +49,34 @@ def coefficient_ranges(lp):
     return coefs.min(), coefs.max(), rhs.min(), rhs.max()
 
 
-def solve_stages(lp, tmp_path: Path, scale_objective: bool = False) -> list[tuple[str, object, str]]:
-    """The lexicographic stages on HiGHS, as stockpile runs them: (stage, HiGHS info, HiGHS log)."""
-    backend = HighsBackend(lp)
-    h = backend.highs
-    out = []
-    for stage in ("deficit", "shortfall", "cost"):
-        log = tmp_path / f"{stage}.log"
+class RecordingBackend(HighsBackend):
+    """HiGHS as :func:`solve_model` drives it, recording each stage's info and log and checking
+    the residuals of its solution."""
+
+    def __init__(self, lp, tmp_path: Path):
+        super().__init__(lp)
+        self.tmp_path, self.stages = tmp_path, []
+
+    def solve(self, objective, time_limit, start_basis=None, values=True):
+        h, log = self.highs, self.tmp_path / f"stage{len(self.stages)}.log"
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", False)
         h.setOptionValue("log_file", str(log))
-        terms = dict(lp.objectives.get(stage, {}))
-        factor = 1.0 / max(abs(v) for v in terms.values()) if scale_objective and terms else 1.0
-        run = backend.solve({c: v * factor for c, v in terms.items()}, 120)
-        assert run.status == "optimal", (stage, run.detail)
-        info = h.getInfo()
-        check_solution(backend, {c: v * factor for c, v in terms.items()})
+        run = super().solve(objective, time_limit, start_basis, values)
         h.setOptionValue("output_flag", False)
-        out.append((stage, info, log.read_text()))
-        value = run.objective / factor
-        lp.add_row("lexicographic", (stage,), terms, "<=", value + max(1e-9, 1e-9 * abs(value)))
-    return out
+        assert run.status == "optimal", run.detail
+        check_solution(self, objective)
+        self.stages.append((len(self.stages), h.getInfo(), log.read_text()))
+        return run
+
+
+def solve_stages(scenario, tmp_path: Path) -> list[tuple[int, object, str]]:
+    """The lexicographic stages, solved by stockpile: (stage, HiGHS info, HiGHS log)."""
+    model = build(scenario)
+    backend = RecordingBackend(model.lp, tmp_path)
+    solve_model(model, backend=backend)
+    assert len(backend.stages) == 3
+    return backend.stages
 
 
 def check_solution(backend: HighsBackend, objective: dict[int, float]) -> None:
@@ -105,7 +103,7 @@ def check_solution(backend: HighsBackend, objective: dict[int, float]) -> None:
     assert np.max(np.abs(reduced - z)) <= 1e-9
 
 
-def assert_no_trouble(stages, allowed=KNOWN_WARNINGS) -> None:
+def assert_no_trouble(stages) -> None:
     for stage, info, log in stages:
         assert info.primal_solution_status == 2 and info.dual_solution_status == 2, stage  # feasible
         assert info.num_primal_infeasibilities == 0 and info.num_dual_infeasibilities == 0, stage
@@ -113,10 +111,7 @@ def assert_no_trouble(stages, allowed=KNOWN_WARNINGS) -> None:
         assert info.max_complementarity_violation <= TOL, stage
         assert abs(info.primal_dual_objective_error) <= 1e-9, stage
         warnings = [line for line in log.splitlines() if "WARNING" in line.upper() or "numerical" in line.lower()]
-        if "excessively small costs" in allowed:  # HiGHS's advice that comes with that warning
-            warnings = [line for line in warnings if "Consider scaling the objective" not in line]
-        unexpected = [line for line in warnings if not any(known in line for known in allowed)]
-        assert not unexpected, (stage, unexpected)
+        assert not warnings, (stage, warnings)
 
 
 def test_baseline_coefficients_stay_within_a_few_orders_of_magnitude(baseline) -> None:
@@ -126,7 +121,7 @@ def test_baseline_coefficients_stay_within_a_few_orders_of_magnitude(baseline) -
 
 
 def test_baseline_solves_without_numerical_trouble(baseline, tmp_path: Path) -> None:
-    assert_no_trouble(solve_stages(build(baseline).lp, tmp_path))
+    assert_no_trouble(solve_stages(baseline, tmp_path))
 
 
 def test_billions_of_dollars_and_millions_of_tonnes_solve_cleanly(baseline, tmp_path: Path) -> None:
@@ -134,11 +129,4 @@ def test_billions_of_dollars_and_millions_of_tonnes_solve_cleanly(baseline, tmp_
     lp = build(scenario).lp
     low, high, rhs_low, rhs_high = coefficient_ranges(lp)
     assert 1e-5 <= low and high <= 10.0 and rhs_high <= 1e6, (low, high, rhs_high)
-    assert_no_trouble(solve_stages(lp, tmp_path))
-
-
-def test_scaled_objectives_leave_only_the_lexicographic_bound(baseline, tmp_path: Path) -> None:
-    """The small-costs warning comes from the objectives' scale alone: scaled so that the largest
-    cost is 1, HiGHS has nothing left to warn about but the lexicographic row's bound."""
-    assert_no_trouble(solve_stages(build(baseline).lp, tmp_path, scale_objective=True),
-                      allowed=("excessively small row bounds",))
+    assert_no_trouble(solve_stages(scenario, tmp_path))

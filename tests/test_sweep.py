@@ -21,7 +21,7 @@ from stockpile.model import build
 from stockpile.pipeline import plan_scenario
 from stockpile.scenario import load_scenario
 from stockpile.solve import solve_model
-from stockpile import sweep
+from stockpile import executor
 from stockpile.sweep import MAX_CHUNK, MIN_CHUNK, Setting, chunk_size, apply_point, grid, parse_vary, read_sweep_file, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,9 +139,9 @@ def test_processes_give_the_same_table(baseline, monkeypatch) -> None:
     assert serial.executor == "1 process"
     shared = run_sweep(baseline, points, workers=2)  # this process and a spawned one, whichever is first
     assert shared.executor.startswith("2 processes")
-    monkeypatch.setattr(sweep, "PARENT_SOLVES", False)
+    monkeypatch.setattr(executor, "PARENT_SOLVES", False)
     pooled = run_sweep(baseline, points, workers=3)
-    assert pooled.executor == "3 processes (4 of 4 chunks from the 2 spawned)"
+    assert pooled.executor == "3 processes (4 of 4 tasks from the 2 spawned)"
     for other in (shared, pooled):
         pd.testing.assert_frame_equal(_comparable(serial.table), _comparable(other.table), check_exact=True)
 

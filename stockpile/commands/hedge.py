@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,6 +21,10 @@ def hedge(
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01, help="Seconds per solve.")] = None,
     measures: Annotated[bool, typer.Option("--measures/--no-measures",
                                            help="Compute VSS and EVPI (solves each future alone, and the average future).")] = True,
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", min=1, help="Local processes for the futures' own solves (default: the machine's cores).")] = None,
+    dask: Annotated[Optional[str], typer.Option(
+        "--dask", help="Solve the futures' own solves on a Dask cluster: tcp://scheduler:8786.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing workbook.")] = False,
 ) -> None:
     """Plan against several futures: shared orders now, each future's outcome, VSS and EVPI."""
@@ -36,7 +41,8 @@ def hedge(
         if tree.uncertainty is None:
             raise InputError(scenario, "uncertainty", "the scenario has no [uncertainty] section to hedge against "
                                                       "(see scenarios/hedge-disruptions.toml)")
-        result = hedge_plan(tree, solver, time_limit, measures)
+        result = hedge_plan(tree, solver, time_limit, measures, workers=workers or os.cpu_count() or 1,
+                            dask_address=dask)
         if output is not None:
             atomic_write(output, lambda tmp: write_hedge_workbook(result, tmp), force=force)
     except StockpileError as exc:
@@ -62,6 +68,7 @@ def hedge(
     for row in result.measures.to_dict("records"):
         vss = "infeasible for the average-future plan" if row["VSS"] is None else f"{row['VSS']:.6g}"
         console.print(f"{row['priority']}: VSS {vss}, EVPI {row['EVPI']:.6g} ({row['unit']})")
-    console.print(f"audit: passed in every future ({len(result.plans)})")
+    console.print(f"audit: passed in every future ({len(result.plans)})"
+                  + (f"; futures solved alone on {result.executor}" if measures else ""))
     if output is not None:
         console.print(f"workbook: {output}")
