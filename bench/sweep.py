@@ -71,7 +71,7 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
     build_s = solve_s = rest_s = 0.0
     size = chunk_size(len(points))
     for first in range(0, len(points), size):
-        bases = solver.base_bases
+        bases, no_deficit = solver.base_start
         solver.backend.highs.clearSolver()
         for point in points[first:first + size]:
             scenario = apply_point(base, point)
@@ -82,8 +82,8 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
             assert same_shape(model.lp, solver.loaded)
             _patch(solver.backend, solver.loaded, model.lp)
             solver.loaded = model.lp
-            solution = solve_model(model, backend=solver.backend, start_bases=bases)
-            bases = solution.bases
+            solution = solve_model(model, backend=solver.backend, start_bases=bases, no_deficit_hint=no_deficit)
+            bases, no_deficit = solution.bases, solver._no_deficit(solution)
             solved = time.perf_counter()
             audit_plan(scenario, read_plan(model, solution).tables)
             build_s += built - started

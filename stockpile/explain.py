@@ -201,12 +201,16 @@ class Unused:
     key: str | None
     mean_price: float | None
     reasons: list[str] = field(default_factory=list)
+    tied: list[str] = field(default_factory=list)
+    """Other unused options at the same average price (the plan's choice among them is arbitrary)."""
 
     def sentence(self, s: Scenario) -> str:
         label = f"{s.materials[self.material].name} ({self.material})"
         if self.option is None:
             return f"{label}: " + ("every option is used" if self.reasons == [] else self.reasons[0])
-        return (f"{label}: {self.option!r} ({self.key}, ${self.mean_price:,.0f}/t on average) is left unused: "
+        verb = "is" if len(self.tied) == 1 else "are"
+        tied = f" (so {verb} {', '.join(repr(name) for name in self.tied)}, at the same price)" if self.tied else ""
+        return (f"{label}: {self.option!r} ({self.key}, ${self.mean_price:,.0f}/t on average) is left unused{tied}: "
                 + "; ".join(self.reasons))
 
 
@@ -240,15 +244,29 @@ def unused_options(model: StockpileModel, solution: Solution, plan: Plan) -> lis
             fys = rules.orderable_fys(s, option) or list(s.fys)
             return sum(rules.unit_price(s, option, fy) for fy in fys) / len(fys)
 
-        option = min(options, key=lambda o: (mean_price(o), o.name))
+        def why(option) -> dict[str, list[int]]:
+            by_reason: dict[str, list[int]] = {}
+            for fy in s.fys:
+                by_reason.setdefault(_why_not(ctx, option, fy, plan, binding_rows, money_binds), []).append(fy)
+            return by_reason
+
+        def hard_fys(by_reason: dict[str, list[int]]) -> int:
+            """FYs a hard limit (ban, event, share, cap) keeps the option out, not price or need."""
+            return sum(len(fys) for reason, fys in by_reason.items() if not reason.startswith(SOFT_REASONS))
+
+        cheapest = min(mean_price(o) for o in options)
+        tied = sorted((o for o in options if mean_price(o) <= cheapest * (1 + 1e-9)), key=lambda o: o.name)
+        # Equal prices are common (one USGS unit value per material); which of them the solver's
+        # vertex leaves out is arbitrary, so show the one a hard limit keeps out longest.
+        option, by_reason = max(((o, why(o)) for o in tied), key=lambda pair: hard_fys(pair[1]))
         section, i = ctx.where[option.name]
-        by_reason: dict[str, list[int]] = {}
-        for fy in s.fys:
-            reason = _why_not(ctx, option, fy, plan, binding_rows, money_binds)
-            by_reason.setdefault(reason, []).append(fy)
         reasons = [f"{_fy_ranges(fys)}: {reason}" for reason, fys in sorted(by_reason.items(), key=lambda kv: kv[1][0])]
-        out.append(Unused(code, option.name, f"{section}[{i + 1}]", mean_price(option), reasons))
+        out.append(Unused(code, option.name, f"{section}[{i + 1}]", mean_price(option), reasons,
+                          [o.name for o in tied if o is not option]))
     return out
+
+
+SOFT_REASONS = ("not needed", "money", "lead time", "price")
 
 
 def _binding_rows(lp, solution: Solution) -> set[int]:

@@ -249,18 +249,34 @@ def average_future(scenario: Scenario, futures: list[Future]) -> Scenario:
 
 
 def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | None = None,
-          measures: bool = True, workers: int = 1, dask_address: str | None = None) -> HedgeResult:
+          measures: bool = True, workers: int = 1, dask_address: str | None = None,
+          timings: dict[str, float] | None = None) -> HedgeResult:
     """The hedged plan, each future's plan under it (audited), and VSS and EVPI.
 
     The measures solve each future alone twice (its own optimum, for WS; and under the average
     future's here-and-now orders, for EEV): independent solves, run through the sweep's executor
-    (``workers`` local processes, or the Dask cluster at ``dask_address``).
+    (``workers`` local processes, or the Dask cluster at ``dask_address``). ``timings`` receives
+    each phase's seconds (for the benchmark).
     """
+    import time
+
+    clock = [time.perf_counter()]
+
+    def phase(name: str) -> None:
+        now = time.perf_counter()
+        if timings is not None:
+            timings[name] = now - clock[0]
+        clock[0] = now
+
     tree = scenario.uncertainty
     futures = futures_of(scenario)
+    phase("futures")
     model = build_hedge(scenario, futures, tree.decision_fy)
+    phase("build")
     solution = solve_hedge(model, solver, time_limit)
+    phase("solve")
     plans = _future_plans(model, solution)
+    phase("plans")
     rp = {name: solution.objective_values[name] for name in LEXICOGRAPHIC}
     outcome_rows = []
     own_optimum: dict[str, dict[str, float]] = {}
@@ -268,6 +284,7 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
     if measures:
         own_optimum, under_ev, executor = _evaluate_futures(model, scenario, futures, solver, time_limit, workers,
                                                             dask_address)
+        phase("measures")
     for future in futures:
         row = {"future": future.name, "probability": future.probability, "description": future.description}
         for name in LEXICOGRAPHIC:

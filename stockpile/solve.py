@@ -407,14 +407,21 @@ def _lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
 
 def solve_model(model: StockpileModel, solver: str | None = None, time_limit: float | None = None,
                 write_model: Path | None = None, start_bases: dict[str, Any] | None = None,
-                backend=None) -> Solution:
+                backend=None, no_deficit_hint: bool = False) -> Solution:
     """Solve the model lexicographically (deficit, then shortfall, then cost) or weighted.
 
     Each later stage keeps the earlier objectives within tolerance (see
     :func:`add_lexicographic_rows`); each stage's objective goes to the solver scaled by
     :func:`objective_scale`, its value and duals come back unscaled. Marginal values are the duals
-    of the readiness (shortfall) stage. ``write_model`` receives that stage's LP. ``start_bases`` (HiGHS only) starts each
-    stage from a basis, e.g. the same stage's optimum at another sweep point.
+    of the readiness (shortfall) stage. ``write_model`` receives that stage's LP. ``start_bases``
+    (HiGHS only) starts each stage from a basis, e.g. the same stage's optimum at another sweep
+    point.
+
+    ``no_deficit_hint`` (a nearby sweep point had no deficit): the readiness stage is tried first
+    with every deficit term held at 0. The deficit terms are nonnegative, so if that is feasible
+    the deficit stage's optimum is 0 and the stage is not solved (the LP of the readiness stage
+    is exactly the one the deficit stage would have led to); if infeasible, the stages run as
+    usual.
     """
     scenario: Scenario = model.scenario
     solver = solver or scenario.solver.name
@@ -431,7 +438,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     bases: dict[str, Basis] = {}
     started = time.perf_counter()
 
-    def run_stage(name: str, terms: dict[int, float], values: bool = True) -> SolverRun:
+    def run_stage(name: str, terms: dict[int, float], values: bool = True, trial: bool = False) -> SolverRun:
         if not terms and stages:
             # Nothing to minimise (e.g. no goals): the last stage's plan is optimal, every dual 0.
             # Not sent to the solver: PuLP would add a dummy column CBC's MPS reader rejects.
@@ -446,6 +453,8 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
         scaled = {col: coef * scale for col, coef in terms.items()} if scale != 1.0 else terms
         run = (backend.solve(scaled, max(remaining, 0.01), start_basis=basis, values=values) if remaining > 0
                else SolverRun(TIME_LIMIT))
+        if trial and run.status == INFEASIBLE:
+            return run
         stages.append((name, run))
         if run.status != OPTIMAL:
             raise SolveError(_failure_message(scenario, name, run, time_limit))
@@ -469,7 +478,24 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     else:
         for row in rows.values():
             backend.set_row_rhs(row, INF)
+        first = 0
+        if (no_deficit_hint and write_model is None and "deficit" in rows and "shortfall" in rows
+                and _lexicographic_rhs(lp, "deficit", 0.0, objective) == 0.0):
+            backend.set_row_rhs(rows["deficit"], 0.0)
+            readiness = final = run_stage("shortfall", lp.objectives["shortfall"], trial=True)
+            if readiness.status == OPTIMAL:
+                basis = (start_bases or {}).get("deficit")
+                stages.insert(0, ("deficit", SolverRun(OPTIMAL, objective=0.0, basis=basis, detail=(
+                    "not solved: the readiness stage found a plan with every deficit held at 0"))))
+                if basis is not None:
+                    bases["deficit"] = basis
+                backend.set_row_rhs(rows["shortfall"], _lexicographic_rhs(lp, "shortfall", final.objective, objective))
+                first = 2
+            else:
+                backend.set_row_rhs(rows["deficit"], INF)
         for stage, name in enumerate(LEXICOGRAPHIC):
+            if stage < first:
+                continue
             if name == "shortfall" and write_model is not None:
                 backend.write(write_model, objective=lp.objectives.get(name, {}))
             # Values are read back where used: the readiness duals, the final plan, and a stage

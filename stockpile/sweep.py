@@ -334,22 +334,24 @@ class PointSolver:
         add_lexicographic_rows(model.lp)
         self.backend = HighsBackend(model.lp, method="ipm" if solver == "highs-ipm" else "simplex") if self.warm else None
         solution = solve_model(model, solver, time_limit, backend=self.backend)
-        self.base_bases = solution.bases
+        # Where each chunk starts: the base's bases, and whether it had no deficit (see
+        # solve_model's no_deficit_hint); each point passes its own on to the next.
+        self.base_start = (solution.bases, self._no_deficit(solution))
         self.loaded = model.lp
 
     def solve_chunk(self, points: Iterable[Point]) -> list[dict[str, Any]]:
         """Rows for consecutive points, each warm-started from the one before (the first from the base)."""
-        bases, rows = self.base_bases, []
+        start, rows = self.base_start, []
         if self.backend is not None:
             # From a cleared solver and the base's bases, the chunk's sequence of solves is the same
             # whatever ran before in this process: results never depend on the executor.
             self.backend.highs.clearSolver()
         for point in points:
-            row, bases = self.solve_point(point, bases)
+            row, start = self.solve_point(point, start)
             rows.append(row)
         return rows
 
-    def solve_point(self, point: Point, bases=None) -> tuple[dict[str, Any], Any]:
+    def solve_point(self, point: Point, start) -> tuple[dict[str, Any], Any]:
         from .audit import audit_plan
         from .plan import read_plan
         from .solve import add_lexicographic_rows, solve_model
@@ -362,7 +364,9 @@ class PointSolver:
             if warm:
                 _patch(self.backend, self.loaded, model.lp)
                 self.loaded = model.lp
-                solution = solve_model(model, self.solver, self.time_limit, backend=self.backend, start_bases=bases)
+                bases, no_deficit = start
+                solution = solve_model(model, self.solver, self.time_limit, backend=self.backend, start_bases=bases,
+                                       no_deficit_hint=no_deficit)
             else:
                 solution = solve_model(model, self.solver, self.time_limit)
             plan = read_plan(model, solution)
@@ -370,10 +374,13 @@ class PointSolver:
             if not audit.ok:
                 raise SolveError(f"the plan failed its audit: {audit.summary}")
         except StockpileError as exc:
-            return {"status": "failed", "reason": str(exc)}, self.base_bases
+            return {"status": "failed", "reason": str(exc)}, self.base_start
         row = point_row(plan)
         row["warm"] = warm
-        return row, (solution.bases if warm else self.base_bases)
+        return row, ((solution.bases, self._no_deficit(solution)) if warm else self.base_start)
+
+    def _no_deficit(self, solution) -> bool:
+        return solution.objective_values["deficit"] <= self.base.objective.absolute_tolerance
 
 
 _WORKER: dict[str, Any] = {}

@@ -198,7 +198,7 @@ def corrupt_obligation_spending(s, t):
     AMP, and Co's trusted floor needs dear tonnes), so a few more tonnes break it; they are added
     at Canada Co's $25,000/t, within its 300 t capacity."""
     spend = float(t["orders"].loc[t["orders"].fy == 2027, "cost"].sum())
-    extra = math.floor((4e6 - spend) / 25_000.0) + 1.0
+    extra = math.floor(max(4e6 - spend, 0.0) / 25_000.0) + 1.0  # the clean plan may sit 1e-9 $ above the cap
     add_tonnes(s, t, "Canada Co", 2027, extra)
     reconcile(s, t)
     return "fund row 1 (FY2027)", "> cap $4,000,000"

@@ -128,3 +128,17 @@ def test_each_run_gets_its_own_time_limit_on_a_reused_highs_model():
     backend.highs.clearSolver()
     run = backend.solve(objective, 0.25)  # a cold baseline solve takes about 0.01 s
     assert run.status == "optimal", run.detail
+
+
+@pytest.mark.parametrize("name, solvent", [("baseline", True), ("fy2023-retrospective", False)])
+def test_the_no_deficit_hint_gives_the_same_optimum(name, solvent):
+    """With the hint, a solvent plan skips the deficit stage (its readiness stage, the deficit held
+    at 0, is feasible); a plan in deficit falls back to every stage. Same optimum either way."""
+    scenario = load_scenario(BASELINE.parent / f"{name}.toml")
+    plain = solve_model(build(scenario))
+    hinted = solve_model(build(scenario), no_deficit_hint=True)
+    skipped = hinted.stages[0][1].detail.startswith("not solved")
+    assert skipped == solvent and (plain.objective_values["deficit"] == 0) == solvent
+    assert [name for name, _ in hinted.stages] == ["deficit", "shortfall", "cost"]
+    for stage in ("deficit", "shortfall", "cost"):
+        assert hinted.objective_values[stage] == pytest.approx(plain.objective_values[stage], rel=1e-9, abs=1e-9)
