@@ -207,9 +207,9 @@ def reference_solve(arrays: dict, method: str, relative_tolerance: float, absolu
                     time_limit: float) -> dict:
     """The same LP straight into a fresh highspy.Highs, solved the same way: the solver's limit.
 
-    Timed: filling the HighsLp and passModel, then each stage's run (stages 2 and 3 first set the
-    objective and add the lexicographic row ``objective_k <= value_k + slack``), and reading the
-    solution. ``one_stage`` is the first stage alone (pass + run).
+    Timed: filling the HighsLp and passModel, then each stage's run (each stage sets its objective,
+    scaled by a power of two as stockpile does, and stages 2 and 3 add the lexicographic row
+    ``objective_k <= value_k + slack``, or ``<= 0`` for a zero optimum), and reading the solution. ``one_stage`` is the first stage alone (pass + run).
     """
     import highspy
     import numpy as np
@@ -239,8 +239,9 @@ def reference_solve(arrays: dict, method: str, relative_tolerance: float, absolu
     for k, name in enumerate(("deficit", "shortfall", "cost")):
         cost = arrays["objectives"].get(name, np.zeros(n))
         t = time.perf_counter()
-        if k:
-            highs.changeColsCost(n, all_cols, cost)
+        largest = float(np.max(np.abs(cost))) if n else 0.0
+        scale = 2.0 ** -round(np.log2(largest)) if largest > 0 else 1.0  # as stockpile scales each stage
+        highs.changeColsCost(n, all_cols, cost * scale)
         highs.run()
         status = highs.getModelStatus()
         x = np.asarray(highs.getSolution().col_value)
@@ -255,7 +256,8 @@ def reference_solve(arrays: dict, method: str, relative_tolerance: float, absolu
         if name != "cost":
             nz = np.flatnonzero(cost).astype(np.int32)
             slack = max(absolute_tolerance, relative_tolerance * abs(value))
-            highs.addRow(-inf, value + slack, len(nz), nz, cost[nz])
+            held_at_zero = abs(value) <= absolute_tolerance and np.all(cost[nz] > 0) and np.all(arrays["col_lower"][nz] >= 0)
+            highs.addRow(-inf, 0.0 if held_at_zero else value + slack, len(nz), nz, cost[nz])
     else:
         out["status"] = "optimal"
     out["three_stages"] = time.perf_counter() - started

@@ -82,15 +82,25 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
     return f"{workers} processes ({from_workers} of {len(tasks)} tasks from the {workers - 1} spawned)"
 
 
-def _run_dask(function: Callable[..., Any], tasks: list[Task], on_result, address: str) -> None:
+def dask_client(address: str):
+    """A client of the Dask scheduler at ``address``, or an InputError naming ``--dask``.
+
+    ``stockpile hedge`` calls it before solving the tree, so a wrong address is reported within
+    the connect timeout, not after a long solve."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise InputError(None, "--dask", "Dask is not installed: pip install 'stockpile[dask]'") from None
     try:
-        client = Client(address, timeout=30)
-    except (OSError, TimeoutError) as exc:
+        return Client(address, timeout=30)
+    except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(None, "--dask", f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+
+def _run_dask(function: Callable[..., Any], tasks: list[Task], on_result, address: str) -> None:
+    from distributed import as_completed
+
+    client = dask_client(address)
     try:
         futures = {client.submit(function, *task, pure=False): i for i, task in enumerate(tasks)}
         for future in as_completed(futures):

@@ -37,6 +37,10 @@ def hedge(
         _check_solver(solver)
         if output is not None:
             check_writable(output, force)
+        if dask:
+            from ..executor import dask_client
+
+            dask_client(dask).close()  # a wrong address is reported now, not after the tree's solve
         tree = load_scenario(scenario)
         if tree.uncertainty is None:
             raise InputError(scenario, "uncertainty", "the scenario has no [uncertainty] section to hedge against "
