@@ -206,10 +206,8 @@ def marginal_tables(model: StockpileModel, solution: Solution) -> dict[str, pd.D
     lp, duals = model.lp, solution.readiness_duals or [0.0] * model.lp.n_rows
     scope = len(lp.scope)  # in a two-stage model, only the rows of the future being read
     appropriation, capacity = [], []
-    for row in range(lp.n_rows):
+    for row in _marginal_rows(lp):
         family = lp.row_family[row]
-        if family not in ("fund", "capacity", "recycling") or lp.row_key[row][:scope] != lp.scope:
-            continue
         key = lp.row_key[row][scope:]
         if family == "fund":
             appropriation.append(dict(fy=key[0], shortfall_reduction_per_million=_clean(-duals[row], 1e-9)))
@@ -222,6 +220,26 @@ def marginal_tables(model: StockpileModel, solution: Solution) -> dict[str, pd.D
         "marginal_capacity": pd.DataFrame(capacity, columns=["material", "option", "fy",
                                                              "shortfall_reduction_per_tonne"]),
     }
+
+
+MARGINAL_FAMILIES = ("fund", "capacity", "recycling")
+
+
+def _marginal_rows(lp) -> list[int]:
+    """The rows of :data:`MARGINAL_FAMILIES` in the LP's current scope (all of them outside a tree).
+
+    Grouped by scope in one pass and kept on the LP: a tree of K futures reads each future's plan
+    in turn, and scanning every row for each would cost K x rows."""
+    width = len(lp.scope)
+    cached = getattr(lp, "_marginal_rows_cache", None)
+    if cached is None or cached[0] != (lp.n_rows, width):
+        groups: dict[tuple, list[int]] = {}
+        for row, family in enumerate(lp.row_family):
+            if family in MARGINAL_FAMILIES:
+                groups.setdefault(lp.row_key[row][:width], []).append(row)
+        cached = ((lp.n_rows, width), groups)
+        lp._marginal_rows_cache = cached
+    return cached[1].get(lp.scope, [])
 
 
 def headline_kpis(s: Scenario, tables: dict[str, pd.DataFrame], objectives: dict[str, float]) -> dict[str, Any]:
