@@ -126,8 +126,8 @@ class PulpBackend:
             self._add_row(row)
 
     def solve(self, objective: dict[int, float], time_limit: float, start_basis: Basis | None = None,
-              values: bool = True) -> SolverRun:
-        """One solve (``start_basis`` is ignored; values are always read back)."""
+              values: bool = True, from_previous: bool = False) -> SolverRun:
+        """One solve (``start_basis`` and ``from_previous`` are ignored; values are always read back)."""
         self.sync_rows()
         self.problem.setObjective(pulp.LpAffineExpression(
             [(self.columns[c], a) for c, a in sorted(objective.items())]))
@@ -186,6 +186,10 @@ class PulpBackend:
             self.problem.writeLP(str(path))
 
 
+PRIMAL_SIMPLEX, DEFAULT_SIMPLEX = 4, 1
+"""HiGHS's simplex_strategy values: 4 primal, 1 dual (its default)."""
+
+
 class HighsBackend:
     """The LP passed straight to HiGHS (highspy) as sparse arrays.
 
@@ -201,6 +205,7 @@ class HighsBackend:
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("solver", method)
+        self.method = method
         self.inf = highspy.kHighsInf
         model = highspy.HighsLp()
         model.num_col_ = lp.n_cols
@@ -273,10 +278,30 @@ class HighsBackend:
             self.highs.changeColsCost(len(cols), cols, values)
         self._cost_cols = cols
 
-    def solve(self, objective: dict[int, float], time_limit: float, start_basis=None, values: bool = True) -> SolverRun:
+    def solve(self, objective: dict[int, float], time_limit: float, start_basis=None, values: bool = True,
+              from_previous: bool = False) -> SolverRun:
         """One solve; ``start_basis``: a basis from an earlier run (HiGHS's own object within a
         process, or plain ints, see :data:`Basis`). ``values=False`` skips reading the primal and
-        dual values back (a lexicographic stage whose successor needs only its objective)."""
+        dual values back (a lexicographic stage whose successor needs only its objective).
+
+        ``from_previous``: the previous run's optimal vertex is feasible here and near this
+        objective's optimum (the cost stage after the readiness stage). An interior-point backend
+        then runs primal simplex from that vertex (crossover's basis) instead of interior point
+        from scratch: on 500 sampled futures of the baseline, 13 s against 54 s, the same optimum.
+        Not for the readiness stage after the deficit stage, whose optimum (often 0) says little
+        about readiness: 111 s against 7 s on 250 futures.
+        """
+        if not (from_previous and self.method == "ipm" and self.highs.getBasis().valid):
+            return self._solve(objective, time_limit, start_basis, values)
+        self.highs.setOptionValue("solver", "simplex")
+        self.highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
+        try:
+            return self._solve(objective, time_limit, start_basis, values)
+        finally:
+            self.highs.setOptionValue("solver", self.method)
+            self.highs.setOptionValue("simplex_strategy", DEFAULT_SIMPLEX)
+
+    def _solve(self, objective: dict[int, float], time_limit: float, start_basis, values: bool) -> SolverRun:
         import highspy
 
         self.sync_rows()
@@ -438,7 +463,8 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     bases: dict[str, Basis] = {}
     started = time.perf_counter()
 
-    def run_stage(name: str, terms: dict[int, float], values: bool = True, trial: bool = False) -> SolverRun:
+    def run_stage(name: str, terms: dict[int, float], values: bool = True, trial: bool = False,
+                  from_previous: bool = False) -> SolverRun:
         if not terms and stages:
             # Nothing to minimise (e.g. no goals): the last stage's plan is optimal, every dual 0.
             # Not sent to the solver: PuLP would add a dummy column CBC's MPS reader rejects.
@@ -451,7 +477,8 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
         basis = (start_bases or {}).get(name)
         scale = objective_scale(terms)
         scaled = {col: coef * scale for col, coef in terms.items()} if scale != 1.0 else terms
-        run = (backend.solve(scaled, max(remaining, 0.01), start_basis=basis, values=values) if remaining > 0
+        run = (backend.solve(scaled, max(remaining, 0.01), start_basis=basis, values=values,
+                             from_previous=from_previous and basis is None) if remaining > 0
                else SolverRun(TIME_LIMIT))
         if trial and run.status == INFEASIBLE:
             return run
@@ -502,7 +529,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
             # whose successor has nothing to minimise (and so keeps this stage's plan).
             later = LEXICOGRAPHIC[stage + 1:]
             values = name == "shortfall" or not later or not lp.objectives.get(later[0])
-            final = run_stage(name, lp.objectives.get(name, {}), values)
+            final = run_stage(name, lp.objectives.get(name, {}), values, from_previous=name == "cost")
             if name == "shortfall":
                 readiness = final
             if name in rows:

@@ -142,3 +142,28 @@ def test_the_no_deficit_hint_gives_the_same_optimum(name, solvent):
     assert [name for name, _ in hinted.stages] == ["deficit", "shortfall", "cost"]
     for stage in ("deficit", "shortfall", "cost"):
         assert hinted.objective_values[stage] == pytest.approx(plain.objective_values[stage], rel=1e-9, abs=1e-9)
+
+
+def test_interior_point_runs_the_cost_stage_by_primal_simplex_from_the_readiness_vertex():
+    """highs-ipm: interior point for the deficit and readiness stages, primal simplex from the
+    readiness stage's vertex for the cost stage; the same optimum as simplex throughout."""
+    scenario = load_scenario(BASELINE)
+    simplex = solve_model(build(scenario))
+    model = build(scenario)
+    backend = HighsBackend(model.lp, method="ipm")
+    runs = []
+    original = backend._solve
+
+    def recording(*args, **kwargs):
+        run = original(*args, **kwargs)
+        info = backend.highs.getInfo()
+        runs.append((backend.highs.getOptionValue("solver")[1], info.ipm_iteration_count))
+        return run
+
+    backend._solve = recording
+    interior = solve_model(model, backend=backend)
+    assert [solver for solver, _ in runs] == ["ipm", "ipm", "simplex"]
+    assert runs[0][1] > 0 and runs[1][1] > 0 and runs[2][1] == 0
+    assert backend.highs.getOptionValue("solver")[1] == "ipm"  # restored for later runs
+    for stage in ("deficit", "shortfall", "cost"):
+        assert interior.objective_values[stage] == pytest.approx(simplex.objective_values[stage], rel=1e-7, abs=1e-9)

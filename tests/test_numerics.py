@@ -57,12 +57,12 @@ class RecordingBackend(HighsBackend):
         super().__init__(lp)
         self.tmp_path, self.stages = tmp_path, []
 
-    def solve(self, objective, time_limit, start_basis=None, values=True):
+    def solve(self, objective, time_limit, start_basis=None, values=True, from_previous=False):
         h, log = self.highs, self.tmp_path / f"stage{len(self.stages)}.log"
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", False)
         h.setOptionValue("log_file", str(log))
-        run = super().solve(objective, time_limit, start_basis, values)
+        run = super().solve(objective, time_limit, start_basis, values, from_previous)
         h.setOptionValue("output_flag", False)
         assert run.status == "optimal", run.detail
         check_solution(self, objective)
