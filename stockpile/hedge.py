@@ -208,17 +208,26 @@ def _solver_for(model: HedgeModel, solver: str | None) -> str:
     return model.base.solver.name
 
 
+Pinned = dict[tuple[str, tuple], float]
+"""Here-and-now columns pinned to values: (family, key) -> value."""
+
+
 def solve_hedge(model: HedgeModel, solver: str | None = None, time_limit: float | None = None,
-                fixed_shared: dict[tuple[str, tuple], float] | None = None) -> Solution:
+                fixed_shared: Pinned | None = None) -> Solution:
     """Solve the tree lexicographically; ``fixed_shared`` pins here-and-now columns (for EEV)."""
     lp = model.lp
     if fixed_shared:
         lp = lp.copy()
-        for col in range(lp.n_cols):
-            value = fixed_shared.get((lp.col_family[col], lp.col_key[col]))
-            if value is not None:
-                lp.col_lower[col] = lp.col_upper[col] = value
+        _pin(lp, fixed_shared)
     return solve_model(StockpileModel(model.base, lp), _solver_for(model, solver), time_limit)
+
+
+def _pin(lp: LinearProgram, values: Pinned) -> None:
+    """Fix each column named in ``values`` (by family and key) at its value."""
+    for col in range(lp.n_cols):
+        value = values.get((lp.col_family[col], lp.col_key[col]))
+        if value is not None:
+            lp.col_lower[col] = lp.col_upper[col] = value
 
 
 def average_future(scenario: Scenario, futures: list[Future]) -> Scenario:
@@ -260,13 +269,14 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
     """
     import time
 
-    clock = [time.perf_counter()]
+    clock = time.perf_counter()
 
     def phase(name: str) -> None:
+        nonlocal clock
         now = time.perf_counter()
         if timings is not None:
-            timings[name] = now - clock[0]
-        clock[0] = now
+            timings[name] = now - clock
+        clock = now
 
     tree = scenario.uncertainty
     futures = futures_of(scenario)
@@ -317,10 +327,6 @@ def _difference(a: float, b: float) -> float:
     return 0.0 if abs(a - b) <= 1e-7 * max(1.0, abs(a), abs(b)) else a - b
 
 
-Pinned = tuple[tuple[str, tuple, float], ...]
-"""Here-and-now columns pinned to values: (family, key, value)."""
-
-
 def _evaluate_futures(model: HedgeModel, scenario: Scenario, futures: list[Future], solver, time_limit,
                       workers: int, dask_address: str | None):
     """Each future's own optimum, and its optimum under the average future's here-and-now orders.
@@ -337,12 +343,12 @@ def _evaluate_futures(model: HedgeModel, scenario: Scenario, futures: list[Futur
     ev_model = build(average_future(scenario, futures))
     ev = solve_model(ev_model, solver, time_limit)
     lp = ev_model.lp
-    pinned: Pinned = tuple((lp.col_family[c], lp.col_key[c], ev.x[c]) for c in range(lp.n_cols)
-                           if model.is_shared(lp.col_family[c], lp.col_key[c]))
+    pinned: Pinned = {(lp.col_family[c], lp.col_key[c]): ev.x[c] for c in range(lp.n_cols)
+                      if model.is_shared(lp.col_family[c], lp.col_key[c])}
     texts = [f.scenario.plain_json() for f in futures]
     size = chunk_size(len(futures))
     chunks = [list(range(i, min(i + size, len(futures)))) for i in range(0, len(futures), size)]
-    tasks = [([texts[k] for k in chunk], fixed, solver, time_limit) for fixed in ((), pinned) for chunk in chunks]
+    tasks = [([texts[k] for k in chunk], fixed, solver, time_limit) for fixed in ({}, pinned) for chunk in chunks]
     results: list[list | None] = [None] * len(tasks)
 
     def keep(i: int, values: list) -> None:
@@ -372,13 +378,7 @@ def evaluate_futures_task(futures_json: list[str], pinned: Pinned, solver: str |
     for text in futures_json:
         future = scenario_from_dict(json.loads(text), source="a future of the tree")
         model = build(future)
-        if pinned:
-            lp = model.lp
-            values = {(family, key): value for family, key, value in pinned}
-            for col in range(lp.n_cols):
-                value = values.get((lp.col_family[col], lp.col_key[col]))
-                if value is not None:
-                    lp.col_lower[col] = lp.col_upper[col] = value
+        _pin(model.lp, pinned)
         try:
             out.append(solve_model(model, solver, time_limit).objective_values)
         except SolveError as exc:
