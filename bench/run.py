@@ -96,11 +96,11 @@ def _scenario_file(size: Size, folder: Path) -> Path:
 def child_pipeline(size: Size, solver: str, cap: float, folder: Path, workbook: bool) -> dict:
     """stockpile's own path, stage by stage (as ``stockpile.pipeline.plan_scenario`` runs it)."""
     path = _scenario_file(size, folder)
-    import stockpile.solve as solve_module
-    from stockpile.audit import audit_plan
-    from stockpile.model import build
-    from stockpile.plan import read_plan
-    from stockpile.scenario import load_scenario
+    import stockpile.solve.lexicographic as solve_module
+    from stockpile.plan.audit import audit_plan
+    from stockpile.model.build import build
+    from stockpile.plan.read import read_plan
+    from stockpile.scenario.schema import load_scenario
 
     out: dict = {"size": size.name, "solver": solver}
     made: dict[str, float] = {}
@@ -156,7 +156,7 @@ def child_pipeline(size: Size, solver: str, cap: float, folder: Path, workbook: 
     out["peak_mb_before_workbook"] = _with_memory({})["peak_mb"]
     out["headline"] = plan.headline
     if workbook:
-        from stockpile.workbook import write_workbook
+        from stockpile.outputs.workbook import write_workbook
 
         t = time.perf_counter()
         try:
@@ -265,8 +265,8 @@ def reference_solve(arrays: dict, method: str, relative_tolerance: float, absolu
 
 
 def child_reference(size: Size, method: str, time_limit: float, folder: Path) -> dict:
-    from stockpile.model import build
-    from stockpile.scenario import load_scenario
+    from stockpile.model.build import build
+    from stockpile.scenario.schema import load_scenario
 
     scenario = load_scenario(_scenario_file(size, folder))
     arrays = lp_arrays(build(scenario).lp)
@@ -282,9 +282,9 @@ def child_choose(repeats: int) -> dict:
 
     The baseline solves in hundredths of a second, so one run cannot tell the solvers apart.
     """
-    import stockpile.solve as solve_module
-    from stockpile.model import build
-    from stockpile.scenario import load_scenario
+    import stockpile.solve.lexicographic as solve_module
+    from stockpile.model.build import build
+    from stockpile.scenario.schema import load_scenario
 
     scenario = load_scenario(BASELINE)
     out = {}

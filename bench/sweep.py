@@ -19,12 +19,12 @@ import argparse
 import os
 import time
 
-from stockpile.audit import audit_plan
-from stockpile.model import build
-from stockpile.plan import read_plan
-from stockpile.scenario import Scenario, load_scenario, scenario_from_dict
-from stockpile.solve import add_lexicographic_rows, solve_model
-from stockpile.sweep import PointSolver, _patch, apply_point, chunk_size, grid, parse_vary, run_sweep, same_shape
+from stockpile.plan.audit import audit_plan
+from stockpile.model.build import build
+from stockpile.plan.read import read_plan
+from stockpile.scenario.schema import Scenario, load_scenario, scenario_from_dict
+from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
+from stockpile.analysis.sweep.run import PointSolver, _patch, apply_point, chunk_size, grid, parse_vary, run_sweep, same_shape
 
 from .generate import generate, size_of
 

@@ -1,3 +1,3 @@
-from .cli import main
+from stockpile.cli.app import main
 
 main()

@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stockpile import rules
-from stockpile.pipeline import plan_scenario
-from stockpile.plan import Plan, sourcing_table
-from stockpile.scenario import Scenario, scenario_from_dict
+from stockpile.scenario import rules
+from stockpile.plan.pipeline import plan_scenario
+from stockpile.plan.read import Plan, sourcing_table
+from stockpile.scenario.schema import Scenario, scenario_from_dict
 
 SOLVERS = ("highs", "cbc")
 EXAMPLE = Path(__file__).resolve().parent.parent / "stockpile" / "examples" / "example.toml"

@@ -18,9 +18,9 @@ import math
 import pandas as pd
 import pytest
 
-from stockpile import rules
-from stockpile.audit import audit_plan
-from stockpile.scenario import effective_tags, option_kind
+from stockpile.scenario import rules
+from stockpile.plan.audit import audit_plan
+from stockpile.scenario.schema import effective_tags, option_kind
 
 from conftest import build, copy_tables, reconcile, rich_raw, solve
 

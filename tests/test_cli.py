@@ -11,7 +11,7 @@ import highspy
 import pytest
 from typer.testing import CliRunner
 
-from stockpile.cli import app
+from stockpile.cli.app import app
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "stockpile" / "examples" / "example.toml"
 runner = CliRunner()

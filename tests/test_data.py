@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stockpile.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, FILES, load_data
+from stockpile.scenario.data import DATA_DIR_ENV, DEFAULT_DATA_DIR, FILES, load_data
 from stockpile.errors import InputError, InputErrors
 
 STATUSES = {"official", "secondary", "inferred", "assumption"}

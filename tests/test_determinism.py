@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from stockpile.plan import TABLES
-from stockpile.scenario import load_scenario
+from stockpile.plan.read import TABLES
+from stockpile.scenario.schema import load_scenario
 
 from conftest import EXAMPLE, build, rich_raw, solve
 

@@ -15,11 +15,11 @@ import pytest
 from conftest import build, make_scenario
 from typer.testing import CliRunner
 
-from stockpile.cli import app
-from stockpile.diagnose import (InfeasibleError, Relaxation, apply_relaxations, diagnose, diagnose_failure)
+from stockpile.cli.app import app
+from stockpile.solve.diagnose import (InfeasibleError, Relaxation, apply_relaxations, diagnose, diagnose_failure)
 from stockpile.errors import SolveError
-from stockpile.pipeline import plan_scenario
-from stockpile.scenario import load_scenario, scenario_from_dict, to_plain
+from stockpile.plan.pipeline import plan_scenario
+from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -13,11 +13,11 @@ import pytest
 from conftest import build, make_scenario
 from typer.testing import CliRunner
 
-from stockpile.cli import app
-from stockpile.explain import binding_limits, explain_scenario
-from stockpile.pipeline import plan_scenario, solve_scenario
-from stockpile.policy_cost import policy_cost_sentences, policy_cost_table
-from stockpile.scenario import load_scenario, scenario_from_dict, to_plain
+from stockpile.cli.app import app
+from stockpile.analysis.explain import binding_limits, explain_scenario
+from stockpile.plan.pipeline import plan_scenario, solve_scenario
+from stockpile.analysis.policy_costs import policy_cost_sentences, policy_cost_table
+from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

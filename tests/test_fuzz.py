@@ -27,14 +27,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import stockpile.defaults
-from stockpile import scenario as scenario_module
-from stockpile.cli import app
-from stockpile.data import DEFAULT_DATA_DIR, FILES, load_data
+import stockpile.scenario.defaults
+from stockpile.scenario import schema as scenario_module
+from stockpile.cli.app import app
+from stockpile.scenario.data import DEFAULT_DATA_DIR, FILES, load_data
 from stockpile.errors import InputError, StockpileError
-from stockpile.model import build
-from stockpile.pipeline import plan_scenario
-from stockpile.scenario import load_scenario, scenario_from_dict
+from stockpile.model.build import build
+from stockpile.plan.pipeline import plan_scenario
+from stockpile.scenario.schema import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -130,7 +130,7 @@ def _data():
 @pytest.fixture
 def cached_data(monkeypatch):
     """Scenario fuzzing reads data/ once (the data readers are fuzzed on their own below)."""
-    monkeypatch.setattr(stockpile.defaults, "load_data", lambda *a, **k: _data())
+    monkeypatch.setattr(stockpile.scenario.defaults, "load_data", lambda *a, **k: _data())
 
 
 def _outcome(load, path: Path) -> str:

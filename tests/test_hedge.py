@@ -10,13 +10,13 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from stockpile.cli import app
+from stockpile.cli.app import app
 from stockpile.errors import InputError
-from stockpile import executor
-from stockpile.hedge import average_future, build_hedge, futures_of, hedge, solve_hedge
-from stockpile.model import build
-from stockpile.scenario import load_scenario, scenario_from_dict, to_plain
-from stockpile.solve import solve_model
+from stockpile.analysis import executor
+from stockpile.analysis.hedge.tree import average_future, build_hedge, futures_of, hedge, solve_hedge
+from stockpile.model.build import build
+from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
+from stockpile.solve.lexicographic import solve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

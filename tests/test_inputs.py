@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stockpile.cli import app
+from stockpile.cli.app import app
 from stockpile.errors import InputError
-from stockpile.scenario import load_scenario, merge_overrides
+from stockpile.scenario.schema import load_scenario, merge_overrides
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "stockpile" / "examples" / "example.toml"
 runner = CliRunner()

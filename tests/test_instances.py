@@ -17,7 +17,7 @@ from functools import cache
 import pandas as pd
 import pytest
 
-from stockpile.scenario import SOLVERS as SCENARIO_SOLVERS
+from stockpile.scenario.schema import SOLVERS as SCENARIO_SOLVERS
 
 from conftest import closings, deep_merge, fund_row, inventory_row, make_scenario, orders_by_key, solve
 

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import stockpile.cli
-import stockpile.diagnose
-import stockpile.scenario
-import stockpile.workbook
-from stockpile.cli import app
-from stockpile.diagnose import InfeasibleError
+import stockpile.cli.app
+import stockpile.solve.diagnose
+import stockpile.scenario.schema
+import stockpile.outputs.workbook
+from stockpile.cli.app import app
+from stockpile.solve.diagnose import InfeasibleError
 from stockpile.errors import SolveError
-from stockpile.pipeline import plan_scenario
-from stockpile.scenario import scenario_from_dict
-from stockpile.solve import INTERRUPTED, TIME_LIMIT, HighsBackend, SolverRun
+from stockpile.plan.pipeline import plan_scenario
+from stockpile.scenario.schema import scenario_from_dict
+from stockpile.solve.lexicographic import INTERRUPTED, TIME_LIMIT, HighsBackend, SolverRun
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "stockpile" / "examples" / "example.toml"
@@ -89,7 +89,7 @@ def test_ctrl_c_while_writing_the_workbook_leaves_the_old_one(monkeypatch, outpu
     def half_written(plan, path):
         Path(path).write_bytes(b"PK\x03\x04 half a workbook")
         raise KeyboardInterrupt
-    monkeypatch.setattr(stockpile.workbook, "write_workbook", half_written)
+    monkeypatch.setattr(stockpile.outputs.workbook, "write_workbook", half_written)
     result = runner.invoke(app, solve_args(outputs))
     assert result.exit_code == 130
     assert_untouched(outputs)
@@ -106,7 +106,7 @@ def test_ctrl_c_during_a_diagnosis_exits_130(monkeypatch, tmp_path: Path) -> Non
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(stockpile.diagnose, "diagnose", interrupt)
+    monkeypatch.setattr(stockpile.solve.diagnose, "diagnose", interrupt)
     out = tmp_path / "plan.xlsx"
     result = runner.invoke(app, ["solve", str(path), "-o", str(out)])
     assert result.exit_code == 130 and not out.exists()
@@ -114,7 +114,7 @@ def test_ctrl_c_during_a_diagnosis_exits_130(monkeypatch, tmp_path: Path) -> Non
     assert result.exit_code == 130 and "interrupted" in result.output
 
 
-def big_scenario() -> stockpile.scenario.Scenario:
+def big_scenario() -> stockpile.scenario.schema.Scenario:
     """40 materials x 20 tiered options x 30 FYs: about 95,000 columns, over a minute to solve."""
     countries = {"United States": ["domestic"], **{f"C{i}": (["fta"] if i % 3 else []) for i in range(10)}}
     materials = {f"M{i}": {"name": f"m{i}", "loss_rate": 0.01,
@@ -138,7 +138,7 @@ def test_a_real_time_limit_stops_a_large_solve(monkeypatch, tmp_path: Path) -> N
     assert not isinstance(caught.value, InfeasibleError)
     assert "reached the time limit of 0.02 s" in str(caught.value)
 
-    monkeypatch.setattr(stockpile.scenario, "load_scenario", lambda path: scenario)
+    monkeypatch.setattr(stockpile.scenario.schema, "load_scenario", lambda path: scenario)
     out = tmp_path / "plan.xlsx"
     result = runner.invoke(app, ["solve", str(EXAMPLE), "--time-limit", "0.02", "-o", str(out)])
     assert result.exit_code == 1 and "time limit" in result.output and not out.exists()

@@ -17,10 +17,10 @@ from pathlib import Path
 import highspy
 import pytest
 
-from stockpile.lp import INF
-from stockpile.model import build
-from stockpile.scenario import load_scenario
-from stockpile.solve import HighsBackend, PulpBackend, solve_model
+from stockpile.model.lp import INF
+from stockpile.model.build import build
+from stockpile.scenario.schema import load_scenario
+from stockpile.solve.lexicographic import HighsBackend, PulpBackend, solve_model
 
 from conftest import EXAMPLE
 

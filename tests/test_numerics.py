@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stockpile.lp import INF
-from stockpile.model import build
-from stockpile.scenario import load_scenario, scenario_from_dict, to_plain
-from stockpile.solve import HighsBackend, solve_model
+from stockpile.model.lp import INF
+from stockpile.model.build import build
+from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
+from stockpile.solve.lexicographic import HighsBackend, solve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

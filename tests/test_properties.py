@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stockpile.diagnose import InfeasibleError
-from stockpile.pipeline import plan_scenario
-from stockpile.scenario import scenario_from_dict, to_plain
+from stockpile.solve.diagnose import InfeasibleError
+from stockpile.plan.pipeline import plan_scenario
+from stockpile.scenario.schema import scenario_from_dict, to_plain
 
 FIRST_FY = 2027
 COUNTRIES = {"United States": ["domestic"], "Canada": ["fta", "msp"], "China": ["covered"],

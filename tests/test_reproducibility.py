@@ -10,13 +10,13 @@ import pytest
 from conftest import build, make_scenario, rich_raw
 from typer.testing import CliRunner
 
-from stockpile.cli import app
-from stockpile.data import load_data
-from stockpile.io import atomic_write
-from stockpile.pipeline import plan_scenario
-from stockpile.reproduce import PACKAGES, objectives_from_tables, record, resolve_check
-from stockpile.scenario import load_scenario
-from stockpile.workbook import read_workbook, write_workbook
+from stockpile.cli.app import app
+from stockpile.scenario.data import load_data
+from stockpile.outputs.files import atomic_write
+from stockpile.plan.pipeline import plan_scenario
+from stockpile.plan.reproduce import PACKAGES, objectives_from_tables, record, resolve_check
+from stockpile.scenario.schema import load_scenario
+from stockpile.outputs.workbook import read_workbook, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from stockpile.cli import default_scenario
-from stockpile.data import load_data
+from stockpile.cli.app import default_scenario
+from stockpile.scenario.data import load_data
 from stockpile.errors import InputError
-from stockpile.pipeline import plan_scenario
-from stockpile.scenario import load_scenario, scenario_from_dict, to_plain
+from stockpile.plan.pipeline import plan_scenario
+from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))

@@ -14,15 +14,15 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from stockpile.budget import least_budget, solvable_through
-from stockpile.cli import app
+from stockpile.analysis.min_budget import least_budget, solvable_through
+from stockpile.cli.app import app
 from stockpile.errors import InputError
-from stockpile.model import build
-from stockpile.pipeline import plan_scenario
-from stockpile.scenario import load_scenario
-from stockpile.solve import solve_model
-from stockpile import executor
-from stockpile.sweep import MAX_CHUNK, MIN_CHUNK, Setting, chunk_size, apply_point, grid, parse_vary, read_sweep_file, run_sweep
+from stockpile.model.build import build
+from stockpile.plan.pipeline import plan_scenario
+from stockpile.scenario.schema import load_scenario
+from stockpile.solve.lexicographic import solve_model
+from stockpile.analysis import executor
+from stockpile.analysis.sweep.run import MAX_CHUNK, MIN_CHUNK, Setting, chunk_size, apply_point, grid, parse_vary, read_sweep_file, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 from openpyxl.chart import BarChart, LineChart
 from typer.testing import CliRunner
 
-from stockpile.cli import app
-from stockpile.io import atomic_write
-from stockpile.plan import TABLES
-from stockpile.workbook import (
+from stockpile.cli.app import app
+from stockpile.outputs.files import atomic_write
+from stockpile.plan.read import TABLES
+from stockpile.outputs.workbook import (
     FUND_ROWS, INVENTORY, NUMBER_FORMATS, ORDERS, SCENARIO_SHEET, SHEET_ORDER, SOURCING, read_workbook,
     safe_sheet_name, shown_width, write_workbook,
 )
@@ -33,7 +33,7 @@ KIND_OF_FORMAT = {fmt: kind for kind, fmt in NUMBER_FORMATS.items()}
 
 @pytest.fixture(scope="module")
 def example_plan():
-    from stockpile.scenario import load_scenario
+    from stockpile.scenario.schema import load_scenario
 
     plan = solve(load_scenario(EXAMPLE))
     plan.scenario_file = str(EXAMPLE)

@@ -1,0 +1,114 @@
+"""The hedge workbook: what to buy now, how each future turns out, and what hedging is worth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+
+from stockpile.analysis.hedge.tree import HedgeResult
+from stockpile.outputs.workbook import (GOOD_FILL, BAD_FILL, Column, Sheet, _chart_title, place_charts, plain_value, records,
+                       save_workbook)
+
+VALUE_NOTE = (
+    "Read each priority on its own, in its units, first row first (solvency, then readiness, then cost). "
+    "RP is the hedged plan's expected outcome; WS what it would be if each future were known in advance; "
+    "EEV what planning for the average future (its FY orders before the decision fixed) yields across the "
+    "futures. VSS = EEV - RP is what hedging buys over planning for the average; EVPI = RP - WS is what "
+    "perfect foresight would be worth, the most worth paying for better information. Both are at least zero "
+    "in the first priority where they differ (lexicographic order), so a negative cost VSS can come with a "
+    "positive shortfall VSS: hedging spends money to avoid shortfall.")
+
+MEASURES = [Column("priority", "Priority"), Column("unit", "Unit"),
+            Column("hedged_RP", "Hedged plan (RP)", "marginal"), Column("wait_and_see_WS", "Foresight (WS)", "marginal"),
+            Column("average_future_EEV", "Average-future plan (EEV)", "marginal"),
+            Column("VSS", "VSS = EEV - RP", "marginal"), Column("EVPI", "EVPI = RP - WS", "marginal")]
+SHARED = [Column("fy", "FY", "fy"), Column("material", "Material"), Column("option", "Option"),
+          Column("country", "Country"), Column("tonnes", "Tonnes", "tonnes"), Column("delivery_fy", "Delivery", "fy"),
+          Column("unit_price", "Unit price", "price"), Column("cost", "Cost", "money")]
+OUTCOMES = [Column("future", "Future"), Column("probability", "Probability", "share"),
+            Column("description", "Description"), Column("headline", "Solvency horizon"),
+            Column("shortfall", "Weighted shortfall", "marginal"),
+            Column("own_optimum_shortfall", "Own optimum", "marginal"),
+            Column("total_shortfall_tonne_years", "Shortfall (t-yr)", "tonnes"),
+            Column("total_deficit", "Fund deficit", "money"), Column("total_purchase_cost", "Purchases", "money"),
+            Column("cost", "Discounted cost ($M)", "marginal"), Column("own_optimum_cost", "Own optimum ($M)", "marginal"),
+            Column("end_fund_balance", "End Fund balance", "money"), Column("audit", "Audit")]
+HISTOGRAM_BINS = 12
+
+
+def write_hedge_workbook(result: HedgeResult, path: Path) -> None:
+    wb = Workbook()
+    wb.remove(wb.active)
+    s = result.scenario
+    audited = all(p.audit.ok for p in result.plans.values())
+    summary = Sheet(wb, "Summary", f"Hedged plan: {s.name}",
+                    f"Orders before FY{result.decision_fy} are decided now and shared by all {len(result.futures)} "
+                    f"futures; later orders adapt to each. See 'Shared orders' for what to buy now.")
+    rows = [("Scenario", s.name, "text"), ("Description", s.description, "text"),
+            ("Decision FY", result.decision_fy, "fy"), ("Futures", len(result.futures), "integer"),
+            ("Shared (here-and-now) purchases", float(result.shared_orders.cost.sum()), "money"),
+            ("Expected Fund deficit ($M)", result.expected["deficit"], "marginal"),
+            ("Expected weighted shortfall", result.expected["shortfall"], "marginal"),
+            ("Expected discounted cost ($M)", result.expected["cost"], "marginal"),
+            ("Solver", result.solution.solver_version, "text"),
+            ("Audit", "passed in every future" if audited else "FAILED in some future", "text"),
+            ("Scenario SHA-256", s.sha256, "text")]
+    about = summary.key_values("Hedge", rows, top=summary.section("The hedged plan"))
+    summary.ws.cell(row=about.first_row + len(rows) - 2, column=about.col("value")).fill = GOOD_FILL if audited else BAD_FILL
+    if not result.measures.empty:
+        top = summary.section("What hedging is worth: VSS and EVPI", VALUE_NOTE)
+        summary.table("ValueOfHedging", MEASURES, records(result.measures, MEASURES), top=top)
+    summary.finish(freeze="B3")
+
+    shared = Sheet(wb, "Shared orders", f"What to buy now: orders placed before FY{result.decision_fy}",
+                   "The same in every future: placed before the uncertainty resolves.")
+    shared.table("SharedOrders", SHARED, records(result.shared_orders, SHARED))
+    shared.finish(freeze="B4")
+
+    futures = Sheet(wb, "Futures", "Each future under the hedged plan",
+                    "Weighted shortfall and discounted cost of the hedged plan in each future, against that future's "
+                    "own optimum (its plan had the future been known); the gap is the price of not knowing.")
+    futures.table("Futures", OUTCOMES, records(result.outcomes.reindex(columns=[c.key for c in OUTCOMES]), OUTCOMES))
+    futures.finish(freeze="B4")
+
+    distribution = Sheet(wb, "Distribution", "Shortfall and cost across futures",
+                         "How many futures (weighted by probability) fall in each range of weighted shortfall and "
+                         "of discounted cost under the hedged plan.")
+    charts = []
+    for key, title, kind in (("shortfall", "Weighted shortfall", "marginal"), ("cost", "Discounted cost ($M)", "marginal")):
+        view = _histogram(distribution, result.outcomes, key, title, kind)
+        chart = BarChart()
+        chart.type = "col"
+        chart.title = _chart_title(f"{title} across futures")
+        chart.y_axis.title, chart.x_axis.title = "probability", title
+        chart.y_axis.number_format = "0%"
+        chart.x_axis.delete = chart.y_axis.delete = False
+        chart.legend = None
+        chart.add_data(Reference(distribution.ws, min_col=view.col("probability"), min_row=view.first_row,
+                                 max_row=view.last_row))
+        chart.set_categories(Reference(distribution.ws, min_col=view.col("range"), min_row=view.first_row,
+                                       max_row=view.last_row))
+        charts.append(chart)
+    distribution.finish(freeze=None)
+    place_charts(distribution, charts)
+    wb.active = 0
+    save_workbook(wb, path)
+
+
+def _histogram(sheet: Sheet, outcomes: pd.DataFrame, key: str, title: str, kind: str):
+    values = outcomes[key].to_numpy(dtype=float)
+    weights = outcomes["probability"].to_numpy(dtype=float)
+    low, high = float(values.min()), float(values.max())
+    if high - low <= 1e-9 * max(1.0, abs(high)):
+        rows = [[f"{low:,.4g}", float(weights.sum())]]
+    else:
+        edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+        counts, _ = np.histogram(values, bins=edges, weights=weights)
+        rows = [[f"{a:,.4g} to {b:,.4g}", float(c)] for a, b, c in zip(edges, edges[1:], counts)]
+    columns = [Column("range", title), Column("probability", "Probability", "share")]
+    return sheet.table(f"Histogram_{key}", columns, [[plain_value(v) for v in row] for row in rows],
+                       top=sheet.section(f"{title}: distribution"))

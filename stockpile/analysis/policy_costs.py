@@ -1,0 +1,109 @@
+"""What each policy costs: the scenario re-solved without it, compared with the plan.
+
+A policy is one of the scenario's sourcing rules: a material's trusted-share floor
+(``policy.trusted_share.Co``), a ban (``policy.bans[1]``) or the single-country cap
+(``policy.concentration_cap``). Its cost is the plan with it minus the plan without it, in each of
+the lexicographic objectives: Fund deficit, readiness (weighted shortfall and tonne-years of
+shortfall) and discounted net cost, plus the undiscounted purchases. A policy that costs
+readiness is reported by that first: without it the plan may spend more, to buy what it lacked.
+
+:func:`policy_cost_table` is the table for the workbook and ``stockpile explain``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+
+from stockpile.errors import StockpileError
+from stockpile.plan.read import Plan
+from stockpile.scenario.schema import ALL, Scenario
+
+POLICY_COST_COLUMNS = ["policy", "key", "status", "deficit", "weighted_shortfall", "shortfall_tonne_years",
+                       "discounted_net_cost", "purchase_cost"]
+"""policy, key, status ("optimal" or why it could not be measured), then with-minus-without:
+deficit ($), weighted_shortfall, shortfall_tonne_years (t-yr), discounted_net_cost ($), purchase_cost ($)."""
+
+TONNES_TOL = 1e-3
+DOLLARS_TOL = 1.0
+WEIGHTED_TOL = 1e-9
+
+
+def policies(scenario: Scenario) -> Iterator[tuple[str, str, Scenario]]:
+    """(planner's name, scenario key, the scenario without that policy) for each policy it sets."""
+    s, policy = scenario, scenario.policy
+    for code, share in policy.trusted_share.items():
+        if not any(share.at(fy) > 0 for fy in s.fys):
+            continue
+        rest = {c: v for c, v in policy.trusted_share.items() if c != code}
+        material = s.materials[code].name.lower() if code in s.materials else code
+        yield (f"the trusted-share floor on {material}", f"policy.trusted_share.{code}",
+               _without(s, trusted_share=rest))
+    for i, ban in enumerate(policy.bans, start=1):
+        material = "every material" if ban.material == ALL else (
+            s.materials[ban.material].name.lower() if ban.material in s.materials else ban.material)
+        source = (f"{ban.tag}-country" if ban.tag else ", ".join(ban.countries))
+        yield (f"the {source} ban on {material}", f"policy.bans[{i}]",
+               _without(s, bans=policy.bans[:i - 1] + policy.bans[i:]))
+    if policy.concentration_cap is not None:
+        yield "the single-country cap", "policy.concentration_cap", _without(s, concentration_cap=None)
+
+
+def _without(scenario: Scenario, **policy_update) -> Scenario:
+    return scenario.model_copy(update={"policy": scenario.policy.model_copy(update=policy_update)})
+
+
+def _measures(plan: Plan) -> dict[str, float]:
+    k = plan.kpis
+    return dict(deficit=k["total_deficit"], weighted_shortfall=k["weighted_shortfall"],
+                shortfall_tonne_years=k["total_shortfall_tonne_years"],
+                discounted_net_cost=k["discounted_net_cost"], purchase_cost=k["total_purchase_cost"])
+
+
+def policy_cost_table(scenario: Scenario, plan: Plan, solver: str | None = None,
+                      time_limit: float | None = None) -> pd.DataFrame:
+    """One row per policy: its cost, measured by re-solving the scenario without it."""
+    from stockpile.plan.pipeline import plan_scenario
+
+    base = _measures(plan)
+    rows = []
+    for label, key, without in policies(scenario):
+        try:
+            other = _measures(plan_scenario(without, solver, time_limit))
+        except StockpileError as exc:
+            rows.append(dict(policy=label, key=key, status=f"not measured: {str(exc).splitlines()[0]}"))
+            continue
+        rows.append(dict(policy=label, key=key, status="optimal",
+                         **{name: base[name] - other[name] for name in base}))
+    return pd.DataFrame(rows, columns=POLICY_COST_COLUMNS)
+
+
+def _money(value: float) -> str:
+    return f"${abs(value) / 1e6:,.1f}M"
+
+
+def policy_cost_sentences(table: pd.DataFrame) -> list[str]:
+    """Each row of :func:`policy_cost_table` in planner's words."""
+    out = []
+    for row in table.itertuples(index=False):
+        head = f"{row.policy} ({row.key})"
+        if row.status != "optimal":
+            out.append(f"{head}: {row.status}")
+            continue
+        parts = []
+        if abs(row.deficit) > DOLLARS_TOL:
+            parts.append(f"{'adds' if row.deficit > 0 else 'removes'} {_money(row.deficit)} of Fund deficit")
+        if abs(row.weighted_shortfall) > WEIGHTED_TOL or abs(row.shortfall_tonne_years) > TONNES_TOL:
+            verb = "raises" if row.weighted_shortfall >= 0 else "lowers"
+            parts.append(f"{verb} weighted shortfall by {abs(row.weighted_shortfall):.4g} "
+                         f"({row.shortfall_tonne_years:+,.0f} tonne-years of shortfall)")
+        if abs(row.discounted_net_cost) > DOLLARS_TOL:
+            verb = "raises" if row.discounted_net_cost > 0 else "lowers"
+            parts.append(f"{verb} cost by {_money(row.discounted_net_cost)} over the horizon (discounted net "
+                         f"cost; purchases {'+' if row.purchase_cost >= 0 else '-'}{_money(row.purchase_cost)})")
+        if not parts:
+            out.append(f"{head} costs nothing: the plan is as good without it")
+        else:
+            out.append(f"{head} " + ", and ".join(parts))
+    return out

@@ -1,0 +1,41 @@
+"""``stockpile explain``: why the plan buys where it buys, what binds, and what each policy costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from stockpile.cli.app import SolverOption, _check_solver, _fail, app, console, default_scenario, errors
+from stockpile.errors import StockpileError
+
+
+@app.command()
+def explain(
+    scenario: Annotated[Optional[Path], typer.Argument(
+        help="Scenario TOML file (default: scenarios/baseline.toml, or the packaged example).")] = None,
+    solver: SolverOption = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01,
+                                                        help="Seconds for each solve.")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many binding limits to list.")] = 15,
+    policy_costs: Annotated[bool, typer.Option(
+        "--policy-costs/--no-policy-costs", help="Measure each policy's cost by re-solving without it.")] = True,
+) -> None:
+    """Explain a plan: binding limits by marginal value, unused options and why, policy costs.
+
+    A scenario whose hard limits cannot all be met exits 1 with the limits to move.
+    """
+    from stockpile.analysis.explain import explain_scenario
+    from stockpile.scenario.schema import load_scenario
+
+    scenario = scenario or default_scenario()
+    try:
+        _check_solver(solver)
+        explanation = explain_scenario(load_scenario(scenario), solver, time_limit, policy_costs=policy_costs)
+    except StockpileError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        raise typer.Exit(130)
+    console.print(explanation.text(top=top), markup=False)

@@ -1,0 +1,340 @@
+"""The independent audit: recompute a plan from the scenario and the plan's tables alone.
+
+It never reads the LP or the solver's output. Every balance, goal, capacity, Fund movement,
+share, ban and cap is recomputed from the orders, inventory and Fund tables and the scenario's
+rules, and each disagreement is a violation naming the family and the row. A plan that fails its
+audit is a defect in stockpile, and ``stockpile solve`` refuses to write it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from stockpile.scenario import rules
+from stockpile.scenario.schema import Scenario, effective_tags, option_kind
+from stockpile.plan.tables import group_positions, group_sums
+
+TONNES_TOL = 1e-4
+"""Absolute tonnes tolerance (plus a relative 1e-7): solver feasibility is ~1e-7 on $M rows."""
+DOLLARS_TOL = 100.0
+"""Absolute dollars tolerance (plus a relative 1e-7) for Fund rows, held in $M by the solver."""
+RELATIVE_TOL = 1e-7
+
+
+@dataclass
+class Check:
+    family: str
+    description: str
+    checked: int = 0
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+
+@dataclass
+class AuditReport:
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    @property
+    def violations(self) -> list[str]:
+        return [f"{c.family}: {v}" for c in self.checks for v in c.violations]
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([dict(family=c.family, check=c.description, rows_checked=c.checked,
+                                  result="pass" if c.passed else f"FAIL ({len(c.violations)})",
+                                  first_violation=c.violations[0] if c.violations else "")
+                             for c in self.checks])
+
+    @property
+    def summary(self) -> str:
+        if self.ok:
+            return f"passed: {len(self.checks)} checks, {sum(c.checked for c in self.checks):,} rows"
+        return f"FAILED: {len(self.violations)} violations, first: {self.violations[0]}"
+
+
+def _near(a: float, b: float, tol: float) -> bool:
+    return abs(a - b) <= tol + RELATIVE_TOL * max(abs(a), abs(b))
+
+
+def audit_plan(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> AuditReport:
+    """Recompute every constraint family from the plan's tables; return each check's result."""
+    s = scenario
+    orders, inventory, fund = tables["orders"], tables["inventory"], tables["fund"]
+    options = {o.name: o for o in s.options}
+    checks: list[Check] = []
+
+    def check(family: str, description: str) -> Check:
+        checks.append(Check(family, description))
+        return checks[-1]
+
+    # orders: known option, window, lead time, price, capacity, bans
+    known = check("orders", "each order names an option of the scenario, in its order window, "
+                            "delivered after its lead time, at its tiered price")
+    cap = check("capacity", "tonnes <= capacity x availability (purchase options)")
+    rec = check("recycling", "tonnes <= feedstock x recovery yield x availability (recycling)")
+    ban = check("ban", "no order from an option a policy ban covers in that FY")
+    valid_orders = []
+    for i, row in enumerate(orders.itertuples(), start=1):
+        known.checked += 1
+        where = f"orders row {i} ({row.option}, FY{row.fy})"
+        option = options.get(row.option)
+        if option is None:
+            known.violations.append(f"{where}: no such option")
+            continue
+        problems = []
+        if row.material != option.material or row.country != option.country or row.kind != option_kind(option):
+            problems.append("material, country or kind differ from the scenario")
+        if row.fy not in rules.orderable_fys(s, option):
+            problems.append("FY outside the option's order window")
+        if row.delivery_fy != row.fy + option.lead_time:
+            problems.append(f"delivery FY{row.delivery_fy} is not FY{row.fy} + lead time {option.lead_time}")
+        if row.tonnes < -TONNES_TOL:
+            problems.append("negative tonnes")
+        expected = rules.tiered_cost(option, rules.unit_price(s, option, row.fy), row.tonnes)
+        if not _near(row.cost, expected, DOLLARS_TOL):
+            problems.append(f"cost ${row.cost:,.0f} differs from the tiered price ${expected:,.0f}")
+        if not _near(row.unit_price * row.tonnes, row.cost, DOLLARS_TOL):
+            problems.append(f"unit price ${row.unit_price:,.2f}/t x {row.tonnes:,.3f} t is not the cost")
+        tags = ", ".join(effective_tags(s, option))
+        if row.tags != tags:
+            problems.append(f"tags {row.tags!r} differ from the scenario's {tags!r}")
+        limit = rules.tier_limit(option)
+        if limit is not None and row.tonnes > limit + TONNES_TOL:
+            problems.append(f"{row.tonnes:,.3f} t exceeds the price tiers' {limit:,.3f} t")
+        known.violations.extend(f"{where}: {p}" for p in problems)
+        family = rec if option_kind(option) == "recycling" else cap
+        family.checked += 1
+        limit = rules.capacity(s, option, row.fy)
+        if row.tonnes > limit + TONNES_TOL + RELATIVE_TOL * limit:
+            family.violations.append(f"{where}: {row.tonnes:,.3f} t > limit {limit:,.3f} t")
+        ban.checked += 1
+        hit = rules.bans_hitting(s, option, row.fy)
+        if hit and row.tonnes > TONNES_TOL:
+            ban.violations.append(f"{where}: {row.tonnes:,.3f} t ordered despite policy.bans[{hit[0]}]")
+        valid_orders.append((row, option))
+
+    _audit_inventory(s, orders, inventory, check)
+    _audit_fund(s, orders, inventory, fund, check)
+    _audit_sourcing(s, valid_orders, check, tables.get("sourcing"))
+    _audit_fixed_orders(s, orders, check)
+    return AuditReport(checks)
+
+
+def _audit_inventory(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame, check) -> None:
+    balance = check("balance", "closing = (1 - loss) x opening + deliveries + pipeline - disposals - draws, "
+                               "opening = last FY's closing, closing >= 0")
+    goal = check("goal", "shortfall = max(goal - closing, 0) with the scenario's goal")
+    disposal = check("disposal", "disposals only where allowed, within max_per_fy")
+    expected_rows = {(code, fy) for code in s.materials for fy in s.fys}
+    seen = set()
+    # Each (material, FY)'s first closing, and the tonnes orders deliver per (material, FY), found
+    # in one pass over each table rather than by filtering the whole table for every row.
+    first_closing: dict[tuple, float] = {}
+    for key, closing in zip(zip(inventory["material"].tolist(), inventory["fy"].tolist()),
+                            inventory["closing"].tolist()):
+        first_closing.setdefault(key, closing)
+    delivered_by = group_sums(orders["tonnes"].to_numpy(), orders["material"].tolist(),
+                              orders["delivery_fy"].tolist())
+    for i, row in enumerate(inventory.itertuples(), start=1):
+        key = (row.material, row.fy)
+        where = f"inventory row {i} ({row.material}, FY{row.fy})"
+        if key not in expected_rows or key in seen:
+            balance.violations.append(f"{where}: unexpected or repeated row")
+            continue
+        seen.add(key)
+        material = s.materials[row.material]
+        balance.checked += 1
+        if row.fy == s.horizon.first_fy:
+            opening = material.opening_inventory
+        elif (row.material, row.fy - 1) in first_closing:
+            opening = float(first_closing[(row.material, row.fy - 1)])
+        else:
+            # The previous FY's row is missing (reported below): check the rest from this row's opening.
+            balance.violations.append(f"{where}: no row for FY{row.fy - 1}, so the opening cannot be checked")
+            opening = float(row.opening)
+        delivered = delivered_by.get((row.material, row.fy), 0.0)
+        draw = material.draw.at(row.fy)
+        computed = ((1 - material.loss_rate.at(row.fy)) * opening + delivered + material.pipeline.at(row.fy)
+                    - row.disposals - (draw - row.unmet_draw))
+        problems = []
+        if not _near(row.opening, opening, TONNES_TOL):
+            problems.append(f"opening {row.opening:,.3f} t but last closing {opening:,.3f} t")
+        if not _near(row.deliveries, delivered, TONNES_TOL):
+            problems.append(f"deliveries {row.deliveries:,.3f} t but orders deliver {delivered:,.3f} t")
+        if not _near(row.closing, computed, TONNES_TOL):
+            problems.append(f"closing {row.closing:,.3f} t but the balance gives {computed:,.3f} t")
+        if row.closing < -TONNES_TOL:
+            problems.append("negative inventory")
+        if not _near(row.loss, material.loss_rate.at(row.fy) * opening, TONNES_TOL):
+            problems.append(f"loss {row.loss:,.3f} t is not the loss rate x the opening stock")
+        if not _near(row.pipeline, material.pipeline.at(row.fy), TONNES_TOL):
+            problems.append(f"pipeline {row.pipeline:,.3f} t but the scenario delivers "
+                            f"{material.pipeline.at(row.fy):,.3f} t")
+        if not (-TONNES_TOL <= row.unmet_draw <= draw + TONNES_TOL) or not _near(row.draws + row.unmet_draw, draw, TONNES_TOL):
+            problems.append(f"draws {row.draws:,.3f} + unmet {row.unmet_draw:,.3f} t do not make the "
+                            f"scenario's draw {draw:,.3f} t")
+        balance.violations.extend(f"{where}: {p}" for p in problems)
+        goal.checked += 1
+        target = material.goal.at(row.fy)
+        expected_short = max(target - row.closing, 0.0)
+        if not _near(row.goal, target, TONNES_TOL) or not _near(row.shortfall, expected_short, TONNES_TOL):
+            goal.violations.append(f"{where}: shortfall {row.shortfall:,.3f} t against goal {target:,.3f} t "
+                                   f"and closing {row.closing:,.3f} t (expected {expected_short:,.3f} t)")
+        coverage = row.closing / target if target > 0 else None
+        if (coverage is None) != _missing(row.coverage) or (coverage is not None
+                                                           and not _near(row.coverage, coverage, 1e-9)):
+            goal.violations.append(f"{where}: coverage {row.coverage} is not closing / goal")
+        disposal.checked += 1
+        limit = material.disposal.max_per_fy
+        if row.disposals > TONNES_TOL and not material.disposal.allowed:
+            disposal.violations.append(f"{where}: {row.disposals:,.3f} t sold, disposals not allowed")
+        elif limit is not None and row.disposals > limit.at(row.fy) + TONNES_TOL:
+            disposal.violations.append(f"{where}: {row.disposals:,.3f} t sold > max_per_fy {limit.at(row.fy):,.3f} t")
+        elif row.disposals < -TONNES_TOL:
+            disposal.violations.append(f"{where}: negative disposals")
+    missing = expected_rows - seen
+    if missing:
+        balance.violations.append(f"missing inventory rows: {sorted(missing)[:5]}")
+
+
+def _audit_fund(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame, fund: pd.DataFrame, check) -> None:
+    balance = check("fund", "closing = opening + appropriation + revenue + sales - purchases - committed - "
+                            "operating - holding cost x inventory; opening = last closing")
+    floor = check("fund_floor", "deficit = max(floor - closing, 0)")
+    obligation = check("obligation_cap", "purchases + committed payments <= obligation cap; "
+                                         "tonnes ordered <= AMP limit")
+    f = s.fund
+    if list(fund.fy) != list(s.fys):
+        balance.violations.append(f"Fund table FYs {list(fund.fy)} differ from the horizon")
+        return
+    opening = f.opening_balance
+    purchases_by = group_sums(orders["cost"].to_numpy(), orders["fy"].tolist())
+    # Each FY's inventory rows, in table order (as inventory[inventory.fy == fy] gives them).
+    stock_rows = group_positions(inventory["fy"].tolist())
+    stock_material, stock_disposals = inventory["material"].tolist(), inventory["disposals"].tolist()
+    stock_closing = inventory["closing"].to_numpy()
+    for i, row in enumerate(fund.itertuples(), start=1):
+        fy, where = row.fy, f"fund row {i} (FY{row.fy})"
+        balance.checked += 1
+        stock = stock_rows.get((fy,), [])
+        purchases = purchases_by.get((fy,), 0.0)
+        sales = sum(stock_disposals[j] * s.materials[stock_material[j]].disposal.price.at(fy) for j in stock)
+        holding = f.holding_cost.at(fy) * float(stock_closing[stock].sum())
+        computed = (opening + f.appropriation.at(fy) + f.other_revenue.at(fy) + sales - purchases
+                    - f.committed_payments.at(fy) - f.operating_cost.at(fy) - holding)
+        expected = dict(opening=opening, appropriation=f.appropriation.at(fy), other_revenue=f.other_revenue.at(fy),
+                        sales=sales, purchases=purchases, committed_payments=f.committed_payments.at(fy),
+                        operating_cost=f.operating_cost.at(fy), holding_cost=holding, closing=computed)
+        for column, value in expected.items():
+            if not _near(getattr(row, column), value, DOLLARS_TOL):
+                balance.violations.append(f"{where}: {column} ${getattr(row, column):,.0f} but recomputed ${value:,.0f}")
+        floor.checked += 1
+        deficit = max(f.floor.at(fy) - row.closing, 0.0)
+        if not _near(row.deficit, deficit, DOLLARS_TOL) or not _near(row.floor, f.floor.at(fy), DOLLARS_TOL):
+            floor.violations.append(f"{where}: deficit ${row.deficit:,.0f} but floor ${f.floor.at(fy):,.0f} "
+                                    f"- closing ${row.closing:,.0f} gives ${deficit:,.0f}")
+        if f.obligation_cap is not None:
+            obligation.checked += 1
+            cap = f.obligation_cap.at(fy)
+            if purchases + f.committed_payments.at(fy) > cap + DOLLARS_TOL + RELATIVE_TOL * cap:
+                obligation.violations.append(f"{where}: obligations ${purchases + f.committed_payments.at(fy):,.0f} "
+                                             f"> cap ${cap:,.0f}")
+        opening = row.closing
+    ordered_by = group_sums(orders["tonnes"].to_numpy(), orders["material"].tolist(), orders["fy"].tolist())
+    for code, material in s.materials.items():
+        if material.amp_limit is None:
+            continue
+        for fy in s.fys:
+            obligation.checked += 1
+            tonnes = ordered_by.get((code, fy), 0.0)
+            if tonnes > material.amp_limit.at(fy) + TONNES_TOL:
+                obligation.violations.append(f"{code} FY{fy}: {tonnes:,.3f} t ordered > AMP limit "
+                                             f"{material.amp_limit.at(fy):,.3f} t")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame | None) -> None:
+    share = check("partner_share", "trusted tonnes >= trusted_share x tonnes ordered, per material and FY")
+    concentration = check("concentration", "no foreign country above concentration_cap x tonnes ordered")
+    report = check("sourcing", "the Sourcing table's shares, largest country and limits, recomputed from the orders")
+    reported = {} if table is None else {(r["material"], r["fy"]): r for r in table.to_dict("records")}
+    by_key: dict[tuple, list] = {}
+    for row, option in valid_orders:
+        by_key.setdefault((row.material, row.fy), []).append((row, option))
+    for code in s.materials:
+        for fy in s.fys:
+            these = by_key.get((code, fy), [])
+            total = sum(row.tonnes for row, _ in these)
+            alpha = rules.trusted_floor(s, code, fy)
+            if alpha > 0:
+                share.checked += 1
+                trusted = sum(row.tonnes for row, option in these if rules.is_trusted(s, option))
+                if trusted < alpha * total - TONNES_TOL:
+                    share.violations.append(f"{code} FY{fy}: trusted {trusted:,.3f} t is below "
+                                            f"{alpha:.1%} of {total:,.3f} t")
+            beta = rules.concentration_cap(s, fy)
+            by_country: dict[str, float] = {}
+            for row, option in these:
+                if rules.is_foreign(s, option):
+                    by_country[option.country] = by_country.get(option.country, 0.0) + row.tonnes
+            if table is not None:
+                report.checked += 1
+                _compare_sourcing_row(s, code, fy, these, total, by_country, alpha, beta, reported.get((code, fy)),
+                                      report)
+            if beta is None:
+                continue
+            for country, tonnes in sorted(by_country.items()):
+                concentration.checked += 1
+                if tonnes > beta * total + TONNES_TOL:
+                    concentration.violations.append(f"{code} FY{fy}: {country} {tonnes:,.3f} t is above "
+                                                    f"{beta:.1%} of {total:,.3f} t")
+
+
+def _compare_sourcing_row(s: Scenario, code: str, fy: int, these: list, total: float, by_country: dict,
+                          alpha: float, beta: float | None, row: dict | None, report) -> None:
+    where = f"sourcing {code} FY{fy}"
+    if row is None:
+        report.violations.append(f"{where}: no row")
+        return
+    trusted = sum(r.tonnes for r, option in these if rules.is_trusted(s, option))
+    covered = sum(r.tonnes for r, option in these if rules.is_covered(s, option))
+    top = max(by_country.values(), default=0.0)
+    expected = {"ordered": total, "trusted_floor": alpha,
+                "trusted_share": trusted / total if total > 0 else None,
+                "covered_share": covered / total if total > 0 else None,
+                "largest_share": top / total if total > 0 else None, "concentration_cap": beta}
+    for column, value in expected.items():
+        shown = row.get(column)
+        if (value is None) != _missing(shown) or (value is not None and not _near(shown, value, 1e-6)):
+            report.violations.append(f"{where}: {column} {shown} but the orders give {value}")
+    leaders = {country for country, tonnes in by_country.items() if tonnes >= top - TONNES_TOL} if top > 0 else set()
+    if (row.get("largest_country") in leaders) != bool(leaders) and not (not leaders and _missing(row.get("largest_country"))):
+        report.violations.append(f"{where}: largest country {row.get('largest_country')!r}, the orders give "
+                                 f"{sorted(leaders) or 'none'}")
+
+
+def _audit_fixed_orders(s: Scenario, orders: pd.DataFrame, check) -> None:
+    """Only for scenarios with fixed orders (most have none: no empty check in their report)."""
+    if not any(option.fixed.points for option in s.options):
+        return
+    fixed = check("fixed_order", "tonnes ordered = the option's fixed order in each FY it lists")
+    ordered_by = group_sums(orders["tonnes"].to_numpy(), orders["option"].tolist(), orders["fy"].tolist())
+    for option in s.options:
+        for fy, tonnes in option.fixed.points:
+            fixed.checked += 1
+            ordered = ordered_by.get((option.name, fy), 0.0)
+            if not _near(ordered, tonnes, TONNES_TOL):
+                fixed.violations.append(f"{option.name} FY{fy}: {ordered:,.3f} t ordered, fixed order "
+                                        f"{tonnes:,.3f} t")

@@ -1,0 +1,303 @@
+"""Scenario defaults built from the baseline data in ``data/`` (the ``[data]`` section).
+
+A scenario may ask for its countries, materials, imports, projects, recycling streams and Fund
+figures to come from the data files instead of listing them::
+
+    [data]
+    countries = true                       # policy tags in force at the horizon's start
+    materials = ["Sb", "Co", "Li", "W"]     # name, opening inventory, goal, storage loss
+    goal_reached_fy = 2033                 # goal ramps from the opening stock to the full goal
+    imports = { share_of_output = 0.05 }   # every producing country, capacity = share x output
+    projects = true                        # known projects (data/projects.csv)
+    recycling = true                       # recycling streams (data/recycling.csv)
+    fund = true                            # opening balance, operating and holding costs
+
+The generated entries are a base the scenario's own keys override (the same rules as
+``extends``), and every figure generated is recorded with its source and status, so the workbook
+shows where each number came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import pandas as pd
+from pydantic import Field, ValidationError
+
+from stockpile.scenario.data import AGGREGATES, BaselineData, load_data
+from stockpile.errors import InputError, InputErrors
+from stockpile.scenario.schema import FiscalYear, Strict, _format_loc, _reason
+from stockpile.scenario.series import MAX_FY, MIN_FY
+
+Share = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)]
+
+PROVENANCE_COLUMNS = ["what", "value", "unit", "source", "status", "note", "file", "line"]
+
+
+class ImportDefaults(Strict):
+    share_of_output: Share | None = None
+    """Share of a country's mine output the NDS can buy in one FY (default: data assumption)."""
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100)] = 2024
+    lead_time: Annotated[int, Field(strict=True, ge=0, le=20)] | None = None
+    exclude: tuple[str, ...] = ()
+
+
+class DataDefaults(Strict):
+    countries: bool = False
+    materials: tuple[str, ...] = ()
+    goal_reached_fy: FiscalYear | None = None
+    imports: ImportDefaults | None = None
+    projects: bool = False
+    recycling: bool = False
+    fund: bool = False
+    price_year: Annotated[int, Field(strict=True, ge=2000, le=2100)] = 2024
+
+
+class _Recorder:
+    """Collects one provenance row per generated figure."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def data(self, what: str, value: Any, unit: str, row: pd.Series, file: str) -> Any:
+        self.rows.append(dict(what=what, value=value, unit=unit, source=row["source"], status=row["status"],
+                              note=row["note"], file=file, line=int(row.name)))
+        return value
+
+    def inferred(self, what: str, value: Any, unit: str, arithmetic: str) -> Any:
+        self.rows.append(dict(what=what, value=value, unit=unit, source="computed by stockpile from data/",
+                              status="inferred", note=arithmetic, file="", line=None))
+        return value
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=PROVENANCE_COLUMNS)
+
+
+def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = None) -> tuple[dict, pd.DataFrame | None]:
+    """The scenario with its ``[data]`` section replaced by the entries it asks for."""
+    if "data" not in raw:
+        return raw, None
+    spec_raw = raw["data"]
+    try:
+        spec = DataDefaults.model_validate(spec_raw)
+    except ValidationError as exc:
+        raise InputErrors([InputError(source, "data." + _format_loc(e["loc"], spec_raw), _reason(e))
+                           for e in exc.errors()]) from None
+    data = data or load_data()
+    horizon = raw.get("horizon", {})
+    first_fy = horizon.get("first_fy") if isinstance(horizon, dict) else None
+    if not isinstance(first_fy, int) or isinstance(first_fy, bool):
+        raise InputError(source, "horizon.first_fy", "required when [data] builds defaults")
+    if not MIN_FY <= first_fy <= MAX_FY:
+        raise InputError(source, "horizon.first_fy", f"FY{first_fy} is outside {MIN_FY}..{MAX_FY}")
+    record = _Recorder()
+    base: dict[str, Any] = {}
+    known_materials = set(data.materials["material"])
+    for i, code in enumerate(spec.materials, start=1):
+        if code not in known_materials:
+            raise InputError(source, f"data.materials[{i}]", f"no material {code!r} in data/materials.csv "
+                                                            f"(known: {', '.join(sorted(known_materials))})")
+    if spec.countries or spec.imports or spec.projects or spec.recycling:
+        base["countries"] = _countries(data, first_fy, record)
+    if spec.materials:
+        base["materials"] = {code: _material(data, code, first_fy, spec.goal_reached_fy, record)
+                             for code in spec.materials}
+    materials = spec.materials or tuple(sorted(raw.get("materials", {})))
+    supply: list[dict] = []
+    if spec.imports is not None:
+        supply += _imports(data, spec.imports, materials, spec.price_year, source, record)
+    if spec.projects:
+        supply += _projects(data, materials, spec.price_year, record)
+    if supply:
+        base["supply"] = supply
+    if spec.recycling:
+        base["recycling"] = _recycling(data, materials, record)
+    if spec.fund:
+        base["fund"] = _fund(data, first_fy, record)
+    from stockpile.scenario.schema import merge_overrides
+
+    own = {key: value for key, value in raw.items() if key != "data"}
+    provenance = record.frame()
+    provenance.attrs["data_sha256"] = data.sha256
+    return merge_overrides(base, own), provenance
+
+
+def _countries(data: BaselineData, first_fy: int, record: _Recorder) -> dict[str, list[str]]:
+    """Every country in the data with the tags in force on the first day of the horizon."""
+    horizon_start = dt.date(first_fy - 1, 10, 1)
+    tags: dict[str, list[str]] = {country: [] for country in sorted(data.countries["country"])}
+    for _, row in data.country_tags.sort_values(["country", "tag"]).iterrows():
+        since = _parse_since(row["since"])
+        if since is None or since <= horizon_start:
+            tags[row["country"]].append(row["tag"])
+            record.data(f"countries.{row['country']} tag {row['tag']}", row["tag"], "tag", row, "country_tags.csv")
+    tags.setdefault("United States", [])
+    if "domestic" not in tags["United States"]:
+        tags["United States"].append("domestic")
+    return tags
+
+
+def _parse_since(value: Any) -> dt.date | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    parts = [int(p) for p in text.split("-")]
+    return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def _assumption_row(data: BaselineData, key: str, material: str | None = None) -> pd.Series:
+    table = data.assumptions
+    for scope in ([material, ""] if material else [""]):
+        match = table[(table["key"] == key) & (table["material"] == scope)]
+        if not match.empty:
+            return match.iloc[0]
+    raise KeyError(f"data/assumptions.csv has no {key!r}" + (f" for {material}" if material else ""))
+
+
+def _material(data: BaselineData, code: str, first_fy: int, goal_reached_fy: int | None,
+              record: _Recorder) -> dict[str, Any]:
+    row = data.materials[data.materials["material"] == code].iloc[0]
+    opening_row = _assumption_row(data, "opening_inventory_t", code)
+    goal_row = _assumption_row(data, "goal_t", code)
+    loss_row = _assumption_row(data, "storage_loss_rate", code)
+    where = f"materials.{code}"
+    opening = record.data(f"{where}.opening_inventory", float(opening_row["value"]), "t", opening_row, "assumptions.csv")
+    goal = record.data(f"{where}.goal", float(goal_row["value"]), "t", goal_row, "assumptions.csv")
+    material = {
+        "name": record.data(f"{where}.name", str(row["name"]).capitalize(), "", row, "materials.csv"),
+        "unit": row["unit"],
+        "opening_inventory": opening,
+        "goal": goal,
+        "loss_rate": record.data(f"{where}.loss_rate", float(loss_row["value"]), "per FY", loss_row, "assumptions.csv"),
+    }
+    if goal_reached_fy is not None and goal_reached_fy > first_fy and opening < goal:
+        material["goal"] = {"ramp": {str(first_fy): opening, str(goal_reached_fy): goal}}
+        record.inferred(f"{where}.goal", f"ramp {opening:,.0f} t (FY{first_fy}) to {goal:,.0f} t (FY{goal_reached_fy})",
+                        "t", f"the scenario's data.goal_reached_fy = {goal_reached_fy}: the goal rises linearly "
+                             f"from the opening inventory to the full goal, then holds")
+    return material
+
+
+def _market_price(data: BaselineData, code: str, year: int, record: _Recorder, what: str) -> float:
+    table = data.prices
+    match = table[(table["material"] == code) & (table["year"] == year)]
+    if match.empty:
+        raise KeyError(f"data/prices.csv has no {code} price for {year}")
+    row = match.iloc[0]
+    return record.data(what, float(row["usd_per_t_metal"]), "$/t", row, "prices.csv")
+
+
+def _material_name(data: BaselineData, code: str) -> str:
+    return str(data.materials.loc[data.materials["material"] == code, "name"].iloc[0])
+
+
+def _imports(data: BaselineData, spec: ImportDefaults, materials: tuple[str, ...], price_year: int,
+             source: Any, record: _Recorder) -> list[dict]:
+    """One import option per producing country: capacity = share x that country's mine output."""
+    share_row = _assumption_row(data, "import_share_of_output")
+    lead_row = _assumption_row(data, "lead_time_years")
+    share = spec.share_of_output
+    if share is None:
+        share = record.data("imports: share of a country's output per FY", float(share_row["value"]),
+                            "fraction", share_row, "assumptions.csv")
+    lead = spec.lead_time if spec.lead_time is not None else int(record.data(
+        "imports: lead time", float(lead_row["value"]), "FY", lead_row, "assumptions.csv"))
+    options = []
+    for code in materials:
+        name = _material_name(data, code)
+        price = _market_price(data, code, price_year, record, f"{code} market price {price_year}")
+        table = data.mine_production
+        rows = table[(table["material"] == code) & (table["year"] == spec.year)
+                     & ~table["country"].isin(AGGREGATES) & table["tonnes"].notna()]
+        for _, row in rows.sort_values("country").iterrows():
+            country = row["country"]
+            if country in spec.exclude or country == "United States" or float(row["tonnes"]) <= 0:
+                continue
+            option = f"{country} {name} import"
+            output = record.data(f"supply '{option}' basis: {country} {spec.year} mine output",
+                                 float(row["tonnes"]), "t", row, "mine_production.csv")
+            capacity = record.inferred(f"supply '{option}' capacity", share * output, "t/FY",
+                                       f"{share:g} x {output:,.0f} t = {share * output:,.1f} t")
+            options.append(dict(name=option, material=code, kind="import", country=country, capacity=capacity,
+                                price=price, lead_time=lead))
+    return options
+
+
+def _project_parameters(data: BaselineData, project: str) -> dict[str, pd.Series]:
+    rows = data.projects[data.projects["project"] == project]
+    return {row["parameter"]: row for _, row in rows.iterrows()}
+
+
+def _projects(data: BaselineData, materials: tuple[str, ...], price_year: int, record: _Recorder) -> list[dict]:
+    """Known projects: capacity = the NDS's share of output, price = market x (1 + premium)."""
+    options = []
+    table = data.projects
+    for project in sorted(set(table.loc[table["material"].isin(materials), "project"])):
+        params = _project_parameters(data, project)
+        first = next(iter(params.values()))
+        code = first["material"]
+        what = f"supply '{project}'"
+        output = record.data(f"{what} output", float(params["capacity_t_per_fy"]["value"]), "t/FY",
+                             params["capacity_t_per_fy"], "projects.csv")
+        share = record.data(f"{what} NDS share", float(params["nds_share"]["value"]), "fraction",
+                            params["nds_share"], "projects.csv")
+        premium = record.data(f"{what} price premium", float(params["price_premium"]["value"]), "fraction",
+                              params["price_premium"], "projects.csv")
+        market = _market_price(data, code, price_year, record, f"{code} market price {price_year}")
+        option = dict(
+            name=project, material=code, kind=first["kind"], country=first["country"],
+            capacity=record.inferred(f"{what} capacity", share * output, "t/FY",
+                                     f"{share:g} x {output:,.0f} t = {share * output:,.1f} t"),
+            price=record.inferred(f"{what} price", market * (1 + premium), "$/t",
+                                  f"{market:,.0f} $/t x (1 + {premium:g}) = {market * (1 + premium):,.0f} $/t"),
+            lead_time=int(record.data(f"{what} lead time", float(params["lead_time_years"]["value"]), "FY",
+                                      params["lead_time_years"], "projects.csv")),
+            first_fy=int(record.data(f"{what} first FY", float(params["first_fy"]["value"]), "FY",
+                                     params["first_fy"], "projects.csv")),
+        )
+        options.append(option)
+    return options
+
+
+def _recycling(data: BaselineData, materials: tuple[str, ...], record: _Recorder) -> list[dict]:
+    """Recycling streams: feedstock = the NDS's share of the stream's contained metal."""
+    streams = []
+    table = data.recycling
+    for stream in sorted(set(table.loc[table["material"].isin(materials), "stream"])):
+        rows = {row["parameter"]: row for _, row in table[table["stream"] == stream].iterrows()}
+        code = next(iter(rows.values()))["material"]
+        what = f"recycling '{stream}'"
+        feedstock = record.data(f"{what} stream", float(rows["feedstock_t_per_fy"]["value"]), "t/FY",
+                                rows["feedstock_t_per_fy"], "recycling.csv")
+        share = record.data(f"{what} NDS share", float(rows["nds_share"]["value"]), "fraction",
+                            rows["nds_share"], "recycling.csv")
+        streams.append(dict(
+            name=stream, material=code, country="United States",
+            feedstock=record.inferred(f"{what} feedstock", share * feedstock, "t/FY",
+                                      f"{share:g} x {feedstock:,.0f} t = {share * feedstock:,.1f} t"),
+            recovery_yield=record.data(f"{what} recovery yield", float(rows["recovery_yield"]["value"]), "fraction",
+                                       rows["recovery_yield"], "recycling.csv"),
+            cost=record.data(f"{what} cost", float(rows["cost_usd_per_t"]["value"]), "$/t",
+                             rows["cost_usd_per_t"], "recycling.csv"),
+        ))
+    return streams
+
+
+def _fund(data: BaselineData, first_fy: int, record: _Recorder) -> dict[str, Any]:
+    """Opening balance: the latest unobligated balance on or before the horizon's first day."""
+    horizon_start = dt.date(first_fy - 1, 10, 1)
+    table = data.fund
+    balances = table[table["key"] == "unobligated_balance"].copy()
+    balances["date"] = [_parse_since(value) for value in balances["date_or_fy"]]
+    balances = balances[balances["date"] <= horizon_start].sort_values("date")
+    if balances.empty:
+        raise KeyError(f"data/fund.csv has no unobligated balance on or before {horizon_start}")
+    balance = balances.iloc[-1]
+    operating = table[table["key"] == "operating_cost_per_fy"].iloc[0]
+    holding = _assumption_row(data, "holding_cost_usd_per_t_fy")
+    return {
+        "opening_balance": record.data("fund.opening_balance", float(balance["value"]), "$", balance, "fund.csv"),
+        "operating_cost": record.data("fund.operating_cost", float(operating["value"]), "$/FY", operating, "fund.csv"),
+        "holding_cost": record.data("fund.holding_cost", float(holding["value"]), "$/t-FY", holding, "assumptions.csv"),
+    }

@@ -1,0 +1,216 @@
+"""How a scenario's rules apply to one option in one FY.
+
+These functions interpret the scenario (windows, disruption events, prices, bans, trust). The
+model builder and the independent audit both call them, so the audit checks the solver's plan
+against the scenario's rules without ever reading the LP the solver saw.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+
+from stockpile.scenario.schema import ALL, Event, RecyclingStream, Scenario, SupplyOption, effective_tags, option_kind
+
+Option = SupplyOption | RecyclingStream
+
+
+class _Index:
+    """What the rules below look up again and again for one scenario, computed once.
+
+    A scenario is frozen (its models reject assignment and nothing mutates it after loading), so
+    the events that can touch a (country, material) pair, an option's effective tags, trust and the
+    bans that can cover it never change. The model builder asks about every option in every FY,
+    and re-deriving these each time made building quadratic in the number of events and options.
+    """
+
+    __slots__ = ("events", "by_material", "by_pair", "options", "trusted_tags", "of_material", "fys")
+
+    def __init__(self, scenario: Scenario):
+        self.fys = tuple(scenario.fys)
+        self.events = sorted(scenario.events.items())
+        self.by_material: dict[str, list[tuple[str, Event]]] = {}
+        self.by_pair: dict[tuple[str, str], list[tuple[str, Event]]] = {}
+        self.options: dict[int, tuple[Option, tuple[str, ...], bool, list[tuple[int, int]]]] = {}
+        self.trusted_tags = frozenset(scenario.policy.trusted_tags)
+        self.of_material: dict[str, list[Option]] = {}
+        for option in scenario.options:
+            self.of_material.setdefault(option.material, []).append(option)
+
+    def events_for(self, country: str, material: str) -> list[tuple[str, Event]]:
+        """Events whose country and material match (by id), whatever their FYs."""
+        found = self.by_pair.get((country, material))
+        if found is None:
+            of_material = self.by_material.get(material)
+            if of_material is None:
+                of_material = [(event_id, event) for event_id, event in self.events
+                               if event.material in (ALL, material)]
+                self.by_material[material] = of_material
+            found = [(event_id, event) for event_id, event in of_material if event.country in (ALL, country)]
+            self.by_pair[(country, material)] = found
+        return found
+
+    def option(self, scenario: Scenario, option: Option):
+        """(option, effective tags, trusted, [(ban position, ban from_fy)] that cover it in some FY)."""
+        entry = self.options.get(id(option))
+        if entry is None or entry[0] is not option:
+            tags = effective_tags(scenario, option)
+            bans = [(i, ban.from_fy) for i, ban in enumerate(scenario.policy.bans, start=1)
+                    if ban.material in (ALL, option.material)
+                    and ((ban.tag is not None and ban.tag in tags) or option.country in ban.countries)]
+            entry = (option, tags, bool(self.trusted_tags.intersection(tags)), bans)
+            self.options[id(option)] = entry
+        return entry
+
+
+_INDEXES: dict[int, tuple[weakref.ref, _Index]] = {}
+
+
+def _index(scenario: Scenario) -> _Index:
+    """The scenario's :class:`_Index`, kept while the scenario lives (by identity, never by value)."""
+    key = id(scenario)
+    entry = _INDEXES.get(key)
+    if entry is not None and entry[0]() is scenario:
+        return entry[1]
+    index = _Index(scenario)
+    _INDEXES[key] = (weakref.ref(scenario, lambda _, key=key: _INDEXES.pop(key, None)), index)
+    return index
+
+
+def orderable_fys(scenario: Scenario, option: Option) -> list[int]:
+    """FYs in which ``option`` may be ordered: its window within the horizon, delivered by its end."""
+    first = max(scenario.horizon.first_fy, option.first_fy or scenario.horizon.first_fy)
+    last = min(scenario.horizon.last_fy - option.lead_time, option.last_fy or scenario.horizon.last_fy)
+    # Sliced from one tuple of the horizon's FYs, so the keys of a large model share their ints.
+    fys = _index(scenario).fys
+    return list(fys[first - fys[0]:last - fys[0] + 1]) if fys and last >= first else []
+
+
+def events_hitting(scenario: Scenario, option: Option, fy: int) -> list[tuple[str, Event]]:
+    """Disruption events in force in ``fy`` for the option's country and material, by id."""
+    return [
+        (event_id, event)
+        for event_id, event in _index(scenario).events_for(option.country, option.material)
+        if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy)
+    ]
+
+
+def availability(scenario: Scenario, option: Option, fy: int) -> float:
+    """Product of the availability multipliers of the events in force (1 when none), by event id."""
+    result = 1.0
+    for _, event in _index(scenario).events_for(option.country, option.material):
+        if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy):
+            result *= event.availability
+    return result
+
+
+def capacity(scenario: Scenario, option: Option, fy: int) -> float:
+    """Tonnes orderable in ``fy``: capacity (or feedstock x yield) times availability."""
+    if isinstance(option, RecyclingStream):
+        base = option.feedstock.at(fy) * option.recovery_yield.at(fy)
+    else:
+        base = option.capacity.at(fy)
+    return base * availability(scenario, option, fy)
+
+
+def unit_price(scenario: Scenario, option: Option, fy: int) -> float:
+    """Dollars per tonne of the first price tier in ``fy``.
+
+    price(fy) x (1 + escalation)^(fy - first FY of the horizon) x prices.multiplier(fy) x the
+    price multipliers of the events in force.
+    """
+    if isinstance(option, RecyclingStream):
+        base = option.cost.at(fy)
+    else:
+        base = option.price.at(fy) * (1.0 + option.escalation) ** (fy - scenario.horizon.first_fy)
+    multiplier = scenario.prices.multiplier.at(fy)
+    for _, event in _index(scenario).events_for(option.country, option.material):
+        if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy):
+            multiplier *= event.price
+    return base * multiplier
+
+
+def tiers(option: Option) -> list[tuple[float | None, float]]:
+    """(width in tonnes or None for unbounded, price factor) per tier; one unbounded tier if none."""
+    spec = getattr(option, "tiers", ())
+    if not spec:
+        return [(None, 1.0)]
+    result, lower = [], 0.0
+    for tier in spec:
+        width = None if tier.up_to is None else tier.up_to - lower
+        result.append((width, tier.factor))
+        lower = tier.up_to if tier.up_to is not None else lower
+    return result
+
+
+def tiered_cost(option: Option, price: float, tonnes: float) -> float:
+    """Cost of ``tonnes`` on the option's convex price curve, cheapest tier first."""
+    cost, left = 0.0, tonnes
+    for width, factor in tiers(option):
+        take = left if width is None else min(left, width)
+        cost += take * price * factor
+        left -= take
+        if left <= 0:
+            break
+    return cost
+
+
+def tier_limit(option: Option) -> float | None:
+    """Tonnes per FY the tiers allow in all (None when the last tier is unbounded)."""
+    widths = [width for width, _ in tiers(option)]
+    return None if any(w is None for w in widths) else sum(widths)
+
+
+def bans_hitting(scenario: Scenario, option: Option, fy: int) -> list[int]:
+    """Positions (from 1) of the policy bans that forbid ordering ``option`` in ``fy``."""
+    return [i for i, from_fy in _index(scenario).option(scenario, option)[3] if fy >= from_fy]
+
+
+def is_trusted(scenario: Scenario, option: Option) -> bool:
+    """Whether any of the option's effective tags is in policy.trusted_tags."""
+    return _index(scenario).option(scenario, option)[2]
+
+
+def is_covered(scenario: Scenario, option: Option) -> bool:
+    return "covered" in _index(scenario).option(scenario, option)[1]
+
+
+def is_foreign(scenario: Scenario, option: Option) -> bool:
+    return option.country != scenario.policy.home_country
+
+
+def trusted_floor(scenario: Scenario, material: str, fy: int) -> float:
+    share = scenario.policy.trusted_share.get(material)
+    return share.at(fy) if share is not None else 0.0
+
+
+def concentration_cap(scenario: Scenario, fy: int) -> float | None:
+    cap = scenario.policy.concentration_cap
+    return None if cap is None else cap.at(fy)
+
+
+def discount_factor(scenario: Scenario, fy: int) -> float:
+    return (1.0 + scenario.objective.discount_rate) ** -(fy - scenario.horizon.first_fy)
+
+
+def shortfall_weight(scenario: Scenario, material: str, fy: int) -> float:
+    """Readiness weight of one tonne short: w_m / goal[m,y] (relative shortfall), 1 t if no goal."""
+    item = scenario.materials[material]
+    return item.weight / max(item.goal.at(fy), item.draw.at(fy), 1.0)
+
+
+def option_named(scenario: Scenario, name: str) -> Option:
+    return next(option for option in scenario.options if option.name == name)
+
+
+def options_of(scenario: Scenario, material: str) -> list[Option]:
+    """The material's purchase options and recycling streams, in scenario order."""
+    return list(_index(scenario).of_material.get(material, ()))
+
+
+def kind_of(option: Option) -> str:
+    return option_kind(option)
+
+
+def countries_of(options: Iterable[Option]) -> list[str]:
+    return sorted({option.country for option in options})
