@@ -235,7 +235,7 @@ def _tiers(rng: random.Random, capacity: float) -> list[dict]:
 def size_of(raw: dict) -> dict[str, int]:
     """Columns, rows and nonzeros of the LP ``raw`` builds (validates and builds it)."""
     from stockpile.model.build import build
-    from stockpile.scenario.schema import scenario_from_dict
+    from stockpile.scenario.load import scenario_from_dict
 
     lp = build(scenario_from_dict(raw)).lp
     return {"variables": lp.n_cols, "rows": lp.n_rows, "nonzeros": lp.n_nonzeros}

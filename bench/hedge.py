@@ -22,7 +22,8 @@ from pathlib import Path
 
 from stockpile.analysis.hedge.tree import _evaluate_futures, build_hedge, futures_of, hedge
 from stockpile.analysis.hedge.workbook import write_hedge_workbook
-from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import load_scenario, scenario_from_dict
+from stockpile.scenario.schema import to_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_SECONDS = 600

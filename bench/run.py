@@ -100,7 +100,7 @@ def child_pipeline(size: Size, solver: str, cap: float, folder: Path, workbook: 
     from stockpile.plan.audit import audit_plan
     from stockpile.model.build import build
     from stockpile.plan.read import read_plan
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
 
     out: dict = {"size": size.name, "solver": solver}
     made: dict[str, float] = {}
@@ -266,7 +266,7 @@ def reference_solve(arrays: dict, method: str, relative_tolerance: float, absolu
 
 def child_reference(size: Size, method: str, time_limit: float, folder: Path) -> dict:
     from stockpile.model.build import build
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
 
     scenario = load_scenario(_scenario_file(size, folder))
     arrays = lp_arrays(build(scenario).lp)
@@ -284,7 +284,7 @@ def child_choose(repeats: int) -> dict:
     """
     import stockpile.solve.lexicographic as solve_module
     from stockpile.model.build import build
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
 
     scenario = load_scenario(BASELINE)
     out = {}

@@ -22,7 +22,8 @@ import time
 from stockpile.plan.audit import audit_plan
 from stockpile.model.build import build
 from stockpile.plan.read import read_plan
-from stockpile.scenario.schema import Scenario, load_scenario, scenario_from_dict
+from stockpile.scenario.load import load_scenario, scenario_from_dict
+from stockpile.scenario.schema import Scenario
 from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
 from stockpile.analysis.sweep.run import PointSolver, _patch, apply_point, chunk_size, grid, parse_vary, run_sweep, same_shape
 

@@ -2,7 +2,8 @@
 
 from stockpile.errors import AuditError, InputError, SolveError, StockpileError
 from stockpile.plan.pipeline import plan_scenario
-from stockpile.scenario.schema import Scenario, load_scenario
+from stockpile.scenario.load import load_scenario
+from stockpile.scenario.schema import Scenario
 
 __all__ = ["AuditError", "InputError", "Scenario", "SolveError", "StockpileError", "load_scenario",
            "plan_scenario"]

@@ -22,7 +22,8 @@ import pytest
 from stockpile.scenario import rules
 from stockpile.plan.pipeline import plan_scenario
 from stockpile.plan.read import Plan, sourcing_table
-from stockpile.scenario.schema import Scenario, scenario_from_dict
+from stockpile.scenario.load import scenario_from_dict
+from stockpile.scenario.schema import Scenario
 
 SOLVERS = ("highs", "cbc")
 EXAMPLE = Path(__file__).resolve().parent.parent / "stockpile" / "examples" / "example.toml"

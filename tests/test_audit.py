@@ -20,7 +20,7 @@ import pytest
 
 from stockpile.scenario import rules
 from stockpile.plan.audit import audit_plan
-from stockpile.scenario.schema import effective_tags, option_kind
+from stockpile.scenario.references import effective_tags, option_kind
 
 from conftest import build, copy_tables, reconcile, rich_raw, solve
 

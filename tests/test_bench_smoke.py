@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 from bench.generate import future_scenarios, generate, generate_futures, to_toml, with_uncertainty  # noqa: E402
 
-from stockpile.scenario.schema import scenario_from_dict  # noqa: E402
+from stockpile.scenario.load import scenario_from_dict  # noqa: E402
 
 from conftest import solve  # noqa: E402
 

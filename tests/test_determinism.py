@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from stockpile.plan.read import TABLES
-from stockpile.scenario.schema import load_scenario
+from stockpile.scenario.load import load_scenario
 
 from conftest import EXAMPLE, build, rich_raw, solve
 

@@ -19,7 +19,8 @@ from stockpile.cli.app import app
 from stockpile.solve.diagnose import (InfeasibleError, Relaxation, apply_relaxations, diagnose, diagnose_failure)
 from stockpile.errors import SolveError
 from stockpile.plan.pipeline import plan_scenario
-from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import load_scenario, scenario_from_dict
+from stockpile.scenario.schema import to_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -17,7 +17,8 @@ from stockpile.cli.app import app
 from stockpile.analysis.explain import binding_limits, explain_scenario
 from stockpile.plan.pipeline import plan_scenario, solve_scenario
 from stockpile.analysis.policy_costs import policy_cost_sentences, policy_cost_table
-from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import load_scenario, scenario_from_dict
+from stockpile.scenario.schema import to_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

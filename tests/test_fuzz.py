@@ -34,7 +34,7 @@ from stockpile.scenario.data import DEFAULT_DATA_DIR, FILES, load_data
 from stockpile.errors import InputError, StockpileError
 from stockpile.model.build import build
 from stockpile.plan.pipeline import plan_scenario
-from stockpile.scenario.schema import load_scenario, scenario_from_dict
+from stockpile.scenario.load import load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -15,7 +15,8 @@ from stockpile.errors import InputError
 from stockpile.analysis import executor
 from stockpile.analysis.hedge.tree import average_future, build_hedge, futures_of, hedge, solve_hedge
 from stockpile.model.build import build
-from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import load_scenario, scenario_from_dict
+from stockpile.scenario.schema import to_plain
 from stockpile.solve.lexicographic import solve_model
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from stockpile.cli.app import app
 from stockpile.errors import InputError
-from stockpile.scenario.schema import load_scenario, merge_overrides
+from stockpile.scenario.load import load_scenario
+from stockpile.scenario.merge import merge_overrides
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "stockpile" / "examples" / "example.toml"
 runner = CliRunner()

@@ -11,13 +11,14 @@ from typer.testing import CliRunner
 
 import stockpile.cli.app
 import stockpile.solve.diagnose
+import stockpile.scenario.load
 import stockpile.scenario.schema
 import stockpile.outputs.workbook
 from stockpile.cli.app import app
 from stockpile.solve.diagnose import InfeasibleError
 from stockpile.errors import SolveError
 from stockpile.plan.pipeline import plan_scenario
-from stockpile.scenario.schema import scenario_from_dict
+from stockpile.scenario.load import scenario_from_dict
 from stockpile.solve.lexicographic import INTERRUPTED, TIME_LIMIT, HighsBackend, SolverRun
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,7 +139,7 @@ def test_a_real_time_limit_stops_a_large_solve(monkeypatch, tmp_path: Path) -> N
     assert not isinstance(caught.value, InfeasibleError)
     assert "reached the time limit of 0.02 s" in str(caught.value)
 
-    monkeypatch.setattr(stockpile.scenario.schema, "load_scenario", lambda path: scenario)
+    monkeypatch.setattr(stockpile.scenario.load, "load_scenario", lambda path: scenario)
     out = tmp_path / "plan.xlsx"
     result = runner.invoke(app, ["solve", str(EXAMPLE), "--time-limit", "0.02", "-o", str(out)])
     assert result.exit_code == 1 and "time limit" in result.output and not out.exists()

@@ -19,7 +19,7 @@ import pytest
 
 from stockpile.model.lp import INF
 from stockpile.model.build import build
-from stockpile.scenario.schema import load_scenario
+from stockpile.scenario.load import load_scenario
 from stockpile.solve.lexicographic import HighsBackend, PulpBackend, solve_model
 
 from conftest import EXAMPLE

@@ -20,7 +20,8 @@ import pytest
 
 from stockpile.model.lp import INF
 from stockpile.model.build import build
-from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import load_scenario, scenario_from_dict
+from stockpile.scenario.schema import to_plain
 from stockpile.solve.lexicographic import HighsBackend, solve_model
 
 ROOT = Path(__file__).resolve().parent.parent

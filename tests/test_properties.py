@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from stockpile.solve.diagnose import InfeasibleError
 from stockpile.plan.pipeline import plan_scenario
-from stockpile.scenario.schema import scenario_from_dict, to_plain
+from stockpile.scenario.load import scenario_from_dict
+from stockpile.scenario.schema import to_plain
 
 FIRST_FY = 2027
 COUNTRIES = {"United States": ["domestic"], "Canada": ["fta", "msp"], "China": ["covered"],

@@ -15,7 +15,7 @@ from stockpile.scenario.data import load_data
 from stockpile.outputs.files import atomic_write
 from stockpile.plan.pipeline import plan_scenario
 from stockpile.plan.reproduce import PACKAGES, objectives_from_tables, record, resolve_check
-from stockpile.scenario.schema import load_scenario
+from stockpile.scenario.load import load_scenario
 from stockpile.outputs.workbook import read_workbook, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,8 @@ from stockpile.cli.app import default_scenario
 from stockpile.scenario.data import load_data
 from stockpile.errors import InputError
 from stockpile.plan.pipeline import plan_scenario
-from stockpile.scenario.schema import load_scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import load_scenario, scenario_from_dict
+from stockpile.scenario.schema import to_plain
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))

@@ -19,7 +19,7 @@ from stockpile.cli.app import app
 from stockpile.errors import InputError
 from stockpile.model.build import build
 from stockpile.plan.pipeline import plan_scenario
-from stockpile.scenario.schema import load_scenario
+from stockpile.scenario.load import load_scenario
 from stockpile.solve.lexicographic import solve_model
 from stockpile.analysis import executor
 from stockpile.analysis.sweep.run import MAX_CHUNK, MIN_CHUNK, Setting, chunk_size, apply_point, grid, parse_vary, read_sweep_file, run_sweep

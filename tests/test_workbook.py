@@ -33,7 +33,7 @@ KIND_OF_FORMAT = {fmt: kind for kind, fmt in NUMBER_FORMATS.items()}
 
 @pytest.fixture(scope="module")
 def example_plan():
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
 
     plan = solve(load_scenario(EXAMPLE))
     plan.scenario_file = str(EXAMPLE)

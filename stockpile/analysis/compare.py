@@ -63,7 +63,7 @@ def load_side(label: str, path: Path, solver: str | None = None) -> PlanSide:
             kpis.pop(key, None)
         return PlanSide(label, path, scenario, tables, kpis, "saved plan")
     from stockpile.plan.pipeline import plan_scenario
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
 
     plan = plan_scenario(load_scenario(path), solver)
     return PlanSide(label, path, plan.scenario, plan.tables, plan.kpis, plan.solver_version)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from stockpile.errors import SolveError
 from stockpile.model.lp import INF
 from stockpile.model.build import MONEY_SCALE, build
-from stockpile.scenario.schema import Scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import scenario_from_dict
+from stockpile.scenario.schema import Scenario, to_plain
 from stockpile.solve.lexicographic import OPTIMAL, make_backend
 
 SHAPES = ("flat", "profile")

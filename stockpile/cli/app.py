@@ -53,7 +53,7 @@ def _check_solver(solver: str | None) -> None:
 def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")]) -> None:
     """Check a scenario file without solving it."""
     from stockpile.model.build import build
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
 
     try:
         s = load_scenario(scenario)
@@ -84,7 +84,7 @@ def solve(
     """Solve a scenario: print the solvency horizon, write the workbook and JSON summary."""
     from stockpile.outputs.files import atomic_write, check_writable
     from stockpile.plan.pipeline import plan_scenario
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
     from stockpile.outputs.summary import summary_json
     from stockpile.outputs.workbook import write_workbook
 

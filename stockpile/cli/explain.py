@@ -27,7 +27,7 @@ def explain(
     A scenario whose hard limits cannot all be met exits 1 with the limits to move.
     """
     from stockpile.analysis.explain import explain_scenario
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
 
     scenario = scenario or default_scenario()
     try:

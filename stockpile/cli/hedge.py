@@ -31,7 +31,7 @@ def hedge(
     from stockpile.analysis.hedge.tree import hedge as hedge_plan
     from stockpile.analysis.hedge.workbook import write_hedge_workbook
     from stockpile.outputs.files import atomic_write, check_writable
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
 
     try:
         _check_solver(solver)

@@ -46,7 +46,7 @@ def sweep(
 ) -> None:
     """Solve one scenario for many parameter values: the frontier as a table, a CSV and a workbook."""
     from stockpile.outputs.files import atomic_write, check_writable
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
     from stockpile.analysis.sweep.run import grid, parse_vary, read_sweep_file, run_sweep
     from stockpile.analysis.sweep.workbook import write_sweep_workbook
 
@@ -133,7 +133,7 @@ def min_budget(
     from stockpile.analysis.min_budget import SHAPES, least_budget
     from stockpile.outputs.files import atomic_write, check_writable
     from stockpile.plan.pipeline import plan_scenario
-    from stockpile.scenario.schema import load_scenario
+    from stockpile.scenario.load import load_scenario
     from stockpile.scenario.series import parse_fy
     from stockpile.outputs.workbook import write_workbook
 

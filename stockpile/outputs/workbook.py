@@ -47,7 +47,9 @@ from openpyxl.writer.excel import ExcelWriter
 
 from stockpile.errors import InputError
 from stockpile.plan.read import FUND_COLUMNS, INVENTORY_COLUMNS, ORDER_COLUMNS, SOURCING_COLUMNS, ZERO_DOLLARS, Plan
-from stockpile.scenario.schema import Scenario, effective_tags, option_kind, scenario_from_dict
+from stockpile.scenario.load import scenario_from_dict
+from stockpile.scenario.references import effective_tags, option_kind
+from stockpile.scenario.schema import Scenario
 from stockpile.scenario.series import Series
 
 SCENARIO_SHEET = "_scenario"

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from stockpile.scenario import rules
-from stockpile.scenario.schema import Scenario, effective_tags, option_kind
+from stockpile.scenario.references import effective_tags, option_kind
+from stockpile.scenario.schema import Scenario
 from stockpile.plan.tables import group_positions, group_sums
 
 TONNES_TOL = 1e-4

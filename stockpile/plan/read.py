@@ -22,7 +22,8 @@ import pandas as pd
 
 from stockpile.scenario import rules
 from stockpile.model.build import MONEY_SCALE, StockpileModel
-from stockpile.scenario.schema import Scenario, effective_tags, option_kind
+from stockpile.scenario.references import effective_tags, option_kind
+from stockpile.scenario.schema import Scenario
 from stockpile.solve.lexicographic import Solution
 from stockpile.plan.tables import group_positions, group_sums
 

@@ -25,9 +25,12 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import Field, ValidationError
 
-from stockpile.scenario.data import AGGREGATES, BaselineData, load_data
-from stockpile.errors import InputError, InputErrors
-from stockpile.scenario.schema import FiscalYear, Strict, _format_loc, _reason
+from stockpile.errors import InputError
+from stockpile.scenario.data import BaselineData, load_data
+from stockpile.scenario.data_rows import AGGREGATES
+from stockpile.scenario.keypaths import validation_errors
+from stockpile.scenario.merge import merge_overrides
+from stockpile.scenario.schema import FiscalYear, Strict
 from stockpile.scenario.series import MAX_FY, MIN_FY
 
 Share = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=1)]
@@ -82,8 +85,7 @@ def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = Non
     try:
         spec = DataDefaults.model_validate(spec_raw)
     except ValidationError as exc:
-        raise InputErrors([InputError(source, "data." + _format_loc(e["loc"], spec_raw), _reason(e))
-                           for e in exc.errors()]) from None
+        raise validation_errors(exc, source, spec_raw, prefix="data.") from None
     data = data or load_data()
     horizon = raw.get("horizon", {})
     first_fy = horizon.get("first_fy") if isinstance(horizon, dict) else None
@@ -115,8 +117,6 @@ def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = Non
         base["recycling"] = _recycling(data, materials, record)
     if spec.fund:
         base["fund"] = _fund(data, first_fy, record)
-    from stockpile.scenario.schema import merge_overrides
-
     own = {key: value for key, value in raw.items() if key != "data"}
     provenance = record.frame()
     provenance.attrs["data_sha256"] = data.sha256

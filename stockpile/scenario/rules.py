@@ -10,7 +10,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 
-from stockpile.scenario.schema import ALL, Event, RecyclingStream, Scenario, SupplyOption, effective_tags, option_kind
+from stockpile.scenario.references import effective_tags, option_kind
+from stockpile.scenario.schema import ALL, Event, RecyclingStream, Scenario, SupplyOption
 
 Option = SupplyOption | RecyclingStream
 

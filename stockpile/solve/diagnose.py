@@ -35,7 +35,8 @@ from stockpile.scenario import rules
 from stockpile.errors import SolveError
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.model.build import MONEY_SCALE, StockpileModel, build
-from stockpile.scenario.schema import RecyclingStream, Scenario, SupplyOption, scenario_from_dict, to_plain
+from stockpile.scenario.load import scenario_from_dict
+from stockpile.scenario.schema import RecyclingStream, Scenario, SupplyOption, to_plain
 from stockpile.scenario.series import parse_fy, per_fy
 
 VIOLATION_TOL = 1e-7

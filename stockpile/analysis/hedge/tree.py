@@ -34,7 +34,8 @@ from stockpile.errors import AuditError, InputError, SolveError
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.model.build import MONEY_SCALE, StockpileModel, build
 from stockpile.plan.read import Plan, read_plan
-from stockpile.scenario.schema import RecyclingStream, Scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import scenario_from_dict
+from stockpile.scenario.schema import RecyclingStream, Scenario, to_plain
 from stockpile.solve.lexicographic import LEXICOGRAPHIC, Solution, solve_model
 
 HERE_AND_NOW = ("order", "buy", "sell")

@@ -33,7 +33,8 @@ from stockpile.errors import InputError, SolveError, StockpileError
 from stockpile.analysis.executor import run_tasks
 from stockpile.model.lp import LinearProgram
 from stockpile.model.build import build
-from stockpile.scenario.schema import Scenario, scenario_from_dict, to_plain
+from stockpile.scenario.load import scenario_from_dict
+from stockpile.scenario.schema import Scenario, to_plain
 from stockpile.scenario.series import parse_fy
 
 MIN_CHUNK, MAX_CHUNK, TARGET_CHUNKS = 4, 32, 4

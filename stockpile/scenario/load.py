@@ -1,0 +1,107 @@
+"""Loading a scenario file: TOML within size and depth limits, ``extends``, the ``[data]``
+defaults, validation and the cross-reference checks.
+
+Every problem is reported as an :class:`~stockpile.errors.InputError` naming the file, the key
+path (see :mod:`stockpile.scenario.keypaths`) and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from stockpile.errors import InputError, InputErrors
+from stockpile.scenario.defaults import expand_data_defaults
+from stockpile.scenario.keypaths import validation_errors
+from stockpile.scenario.merge import MergeError, merge_overrides
+from stockpile.scenario.references import check_references
+from stockpile.scenario.schema import Scenario
+
+# Limits on reading, so a malformed or hostile file fails fast.
+MAX_EXTENDS_DEPTH = 16
+MAX_FILE_BYTES = 5_000_000
+MAX_KEY_DEPTH = 32
+"""Dotted keys and table headers nest at most this deep (tomllib takes quadratic time on deeper)."""
+_DEEP_KEY = re.compile(r"(?<![\w\-\"'.])(?:(?:[\w\-]++|\"[^\"\n]*+\"|'[^'\n]*+')[ \t]*+\.[ \t]*+){%d}"
+                       % MAX_KEY_DEPTH)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends``), validate and cross-check a scenario file."""
+    path = Path(path)
+    raw, parents = _read_with_extends(path, chain=())
+    source = f"{path} (extends {' -> '.join(parents)})" if parents else path
+    raw, provenance = expand_data_defaults(raw, source)
+    scenario = scenario_from_dict(raw, source=source)
+    scenario._provenance = provenance
+    return scenario
+
+
+def scenario_from_dict(raw: dict, source: str | Path | None = None) -> Scenario:
+    """Validate already-merged scenario data; ``source`` names the file in error messages."""
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_errors(exc, source, raw) from None
+    problems = check_references(scenario)
+    if problems:
+        raise InputErrors([InputError(source, where, why) for where, why in problems])
+    return scenario
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(path, None, "file not found") from None
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
+    if path.is_dir():
+        raise InputError(path, None, "is a folder, not a scenario file")
+    if size > MAX_FILE_BYTES:
+        raise InputError(path, None, f"file is {size:,} bytes; scenario files are limited to "
+                                     f"{MAX_FILE_BYTES:,} bytes")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"byte {exc.start}", "not UTF-8 text (save the file as UTF-8)") from None
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
+    deep = _DEEP_KEY.search(text)
+    if deep:
+        raise InputError(path, f"line {text.count(chr(10), 0, deep.start()) + 1}",
+                         f"a key nested more than {MAX_KEY_DEPTH} levels deep (not a scenario key)")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, None, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(path, None, "not valid TOML: nested too deeply") from None
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[str]]:
+    """The file merged over everything it extends, and the names of those files, nearest first."""
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(p.name for p in chain + (resolved,))
+        raise InputError(path, "extends", f"extends cycle: {cycle}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise InputError(path, "extends", f"more than {MAX_EXTENDS_DEPTH} levels of extends")
+    raw = _read_toml(path)
+    parent_name = raw.pop("extends", None)
+    if parent_name is None:
+        return raw, []
+    if not isinstance(parent_name, str) or not parent_name:
+        raise InputError(path, "extends", "must be the name of another scenario file")
+    parent_path = path.parent / parent_name
+    if not parent_path.exists():
+        raise InputError(path, "extends", f"{parent_name!r} not found next to this file")
+    parent, ancestors = _read_with_extends(parent_path, chain + (resolved,))
+    try:
+        return merge_overrides(parent, raw), [parent_name, *ancestors]
+    except MergeError as exc:
+        raise InputError(path, exc.where, str(exc)) from None
+
