@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stockpile.cli.app import default_scenario
+from stockpile.cli.common import default_scenario
 from stockpile.scenario.data import load_data
 from stockpile.errors import InputError
 from stockpile.plan.pipeline import plan_scenario

@@ -1,225 +1,36 @@
-"""The ``stockpile`` command line.
+"""The ``stockpile`` command line: the typer app, every command registered on it, and ``main``.
 
-Every error a planner can cause (a bad scenario, an output file in the way) ends with a message
-naming the file, the key and the reason, and exit code 2; a scenario whose hard limits cannot be
-met, or a solve stopped early, exits 1; a plan failing its audit exits 3. Never a traceback.
+Each command is a plain function in the module of its group (``plan``: validate, solve, verify;
+``compare``; ``explain``; ``hedge``; ``sweep``: sweep, min-budget); what they share (options,
+consoles, error handling and exit codes) is :mod:`stockpile.cli.common`.
 """
 
 from __future__ import annotations
 
 import sys
-from importlib import resources
-from pathlib import Path
-from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from stockpile.errors import InputError, StockpileError
+from stockpile.cli.common import errors
+from stockpile.cli.compare import compare
+from stockpile.cli.explain import explain
+from stockpile.cli.hedge import hedge
+from stockpile.cli.plan import solve, validate, verify
+from stockpile.cli.sweep import min_budget, sweep
+from stockpile.errors import StockpileError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Plan National Defense Stockpile acquisitions: scenario file in, audited plan out.")
-# No markup: scenario names, paths and key paths (supply[3]) are printed as written.
-console = Console(highlight=False, soft_wrap=True, markup=False)
-errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
-SolverOption = Annotated[Optional[str], typer.Option(
-    "--solver", help="highs (default: HiGHS simplex via highspy), highs-ipm, highs-pulp (HiGHS through PuLP) or cbc.")]
-
-
-def default_scenario() -> Path:
-    """The baseline in the repository's scenarios/ folder, else the example shipped in the package."""
-    baseline = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
-    if baseline.exists():
-        return baseline
-    return Path(str(resources.files("stockpile") / "examples" / "example.toml"))
-
-
-def _fail(exc: StockpileError) -> None:
-    label = {2: "error", 3: "audit failure"}.get(exc.exit_code, "no plan")
-    errors.print(f"{label}: {exc}", soft_wrap=True)
-    raise typer.Exit(exc.exit_code)
-
-
-def _check_solver(solver: str | None) -> None:
-    from stockpile.scenario.schema import SOLVERS
-
-    if solver is not None and solver not in SOLVERS:
-        raise InputError(None, "--solver", f"unknown solver {solver!r} (use one of {', '.join(SOLVERS)})")
-
-
-@app.command()
-def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")]) -> None:
-    """Check a scenario file without solving it."""
-    from stockpile.model.build import build
-    from stockpile.scenario.load import load_scenario
-
-    try:
-        s = load_scenario(scenario)
-        lp = build(s).lp
-    except StockpileError as exc:
-        _fail(exc)
-    console.print(f"{scenario}: valid. {s.name!r}, FY{s.horizon.first_fy}-FY{s.horizon.last_fy}, "
-                  f"{len(s.materials)} materials, {len(s.supply)} supply options, "
-                  f"{len(s.recycling)} recycling streams; LP of {lp.n_cols:,} variables, "
-                  f"{lp.n_rows:,} rows, {lp.n_nonzeros:,} nonzeros.")
-
-
-@app.command()
-def solve(
-    scenario: Annotated[Optional[Path], typer.Argument(
-        help="Scenario TOML file (default: scenarios/baseline.toml, or the packaged example).")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the plan workbook (.xlsx).")] = None,
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON summary.")] = None,
-    solver: SolverOption = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01,
-                                                        help="Seconds for the whole solve.")] = None,
-    write_lp: Annotated[Optional[Path], typer.Option(
-        "--write-lp", help="Write the readiness solve's model (.lp or .mps) for an outside solver.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
-    policy_costs: Annotated[bool, typer.Option(
-        "--policy-costs/--no-policy-costs", help="Price each policy by re-solving without it (for the workbook).")] = True,
-) -> None:
-    """Solve a scenario: print the solvency horizon, write the workbook and JSON summary."""
-    from stockpile.outputs.files import atomic_write, check_writable
-    from stockpile.plan.pipeline import plan_scenario
-    from stockpile.scenario.load import load_scenario
-    from stockpile.outputs.summary import summary_json
-    from stockpile.outputs.workbook import write_workbook
-
-    scenario = scenario or default_scenario()
-    try:
-        _check_solver(solver)
-        for path in (output, json_path, write_lp):
-            if path is not None:
-                check_writable(path, force)
-        if write_lp is not None and write_lp.suffix.lower() not in (".lp", ".mps"):
-            raise InputError(write_lp, None, "--write-lp takes a .lp or .mps file name")
-        s = load_scenario(scenario)
-        if write_lp is not None:
-            holder: dict[str, Path] = {}
-
-            def capture(tmp: Path) -> None:
-                holder["plan"] = plan_scenario(s, solver, time_limit, write_model=tmp)
-
-            atomic_write(write_lp, capture, force=force)
-            plan = holder["plan"]
-        else:
-            plan = plan_scenario(s, solver, time_limit)
-        plan.scenario_file = str(scenario)
-        plan.time_limit = time_limit
-        if output is not None and policy_costs:
-            from stockpile.analysis.policy_costs import policy_cost_table
-
-            plan.policy_costs = policy_cost_table(s, plan, solver, time_limit)
-        if output is not None:
-            atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
-        if json_path is not None:
-            text = summary_json(plan, str(scenario), time_limit)
-            atomic_write(json_path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
-    except StockpileError as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        errors.print("interrupted: nothing was written")
-        raise typer.Exit(130)
-    _print_plan(plan)
-    for label, path in (("workbook", output), ("summary", json_path), ("model", write_lp)):
-        if path is not None:
-            console.print(f"{label}: {path}")
-
-
-def _print_plan(plan) -> None:
-    s = plan.scenario
-    console.print(f"{s.name}  FY{s.horizon.first_fy}-FY{s.horizon.last_fy}", style="bold")
-    console.print(plan.headline, style="bold")
-    inventory, orders = plan.tables["inventory"], plan.tables["orders"]
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("material", "ordered t", "cost $M", f"FY{s.horizon.last_fy} stock t", "goal t",
-                   "shortfall t-yr"):
-        table.add_column(column, justify="left" if column == "material" else "right")
-    for code, material in s.materials.items():
-        rows = inventory[inventory.material == code]
-        last = rows.iloc[-1]
-        mine = orders[orders.material == code]
-        table.add_row(f"{material.name} ({code})", f"{mine.tonnes.sum():,.0f}", f"{mine.cost.sum() / 1e6:,.1f}",
-                      f"{last.closing:,.0f}", f"{last.goal:,.0f}", f"{rows.shortfall.sum() + rows.unmet_draw.sum():,.0f}")
-    console.print(table)
-    k = plan.kpis
-    console.print(f"Fund: ends at ${k['end_fund_balance'] / 1e6:,.1f}M, total deficit ${k['total_deficit'] / 1e6:,.1f}M; "
-                  f"purchases ${k['total_purchase_cost'] / 1e6:,.1f}M")
-    console.print(f"solver: {plan.solver_version}, {plan.solve_seconds:.2f} s; audit {plan.audit.summary}")
-
-
-@app.command()
-def verify(
-    plan_path: Annotated[Path, typer.Argument(metavar="PLAN.xlsx", help="A plan workbook.")],
-    resolve: Annotated[bool, typer.Option(
-        "--resolve", help="Also re-solve the embedded scenario and confirm the same objective.")] = False,
-    solver: SolverOption = None,
-) -> None:
-    """Re-run the independent audit on a saved plan workbook (and, with --resolve, re-solve it)."""
-    from stockpile.plan.audit import audit_plan
-    from stockpile.outputs.workbook import read_workbook
-
-    try:
-        scenario, tables = read_workbook(plan_path)
-    except StockpileError as exc:
-        _fail(exc)
-    report = audit_plan(scenario, tables)
-    for row in report.table().itertuples():
-        console.print(f"{row.result:>10}  {row.family:<15} {row.check}"
-                      + (f"\n            {row.first_violation}" if row.first_violation else ""))
-    console.print(f"audit {report.summary}")
-    if not report.ok:
-        raise typer.Exit(3)
-    if resolve:
-        from stockpile.plan.reproduce import resolve_check
-
-        try:
-            _check_solver(solver)
-            check = resolve_check(scenario, tables, solver)
-        except StockpileError as exc:
-            _fail(exc)
-        for line in check.lines:
-            console.print(line)
-        if not check.ok:
-            raise typer.Exit(3)
-
-
-@app.command()
-def compare(
-    plan_a: Annotated[Path, typer.Argument(metavar="PLAN_A", help="Plan workbook (.xlsx) or scenario file.")],
-    plan_b: Annotated[Path, typer.Argument(metavar="PLAN_B", help="Plan workbook (.xlsx) or scenario file.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output",
-                                                   help="Write the side-by-side workbook (.xlsx).")] = None,
-    solver: SolverOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
-) -> None:
-    """Compare two plans side by side: what does the change from A to B buy us?"""
-    from stockpile.analysis.compare import change_lines, load_side, write_comparison
-    from stockpile.outputs.files import atomic_write, check_writable
-
-    try:
-        _check_solver(solver)
-        if output is not None:
-            check_writable(output, force)  # before solving, so a refusal costs nothing
-        a, b = load_side("A", plan_a, solver), load_side("B", plan_b, solver)
-        if output is not None:
-            atomic_write(output, lambda tmp: write_comparison(a, b, tmp), force=force)
-    except StockpileError as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        errors.print("interrupted: nothing was written")
-        raise typer.Exit(130)
-    for line in change_lines(a, b):
-        console.print(line)
-    if output is not None:
-        console.print(f"comparison: {output}")
-
-
-# Commands kept in their own modules register themselves on `app` when imported.
-from stockpile.cli import explain, hedge, sweep  # noqa: E402,F401
+# In the order `stockpile --help` lists them.
+app.command(name="validate")(validate)
+app.command(name="solve")(solve)
+app.command(name="verify")(verify)
+app.command(name="compare")(compare)
+app.command(name="explain")(explain)
+app.command(name="hedge")(hedge)
+app.command(name="sweep")(sweep)
+app.command(name="min-budget")(min_budget)
 
 
 def main() -> None:

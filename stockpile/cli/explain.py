@@ -7,11 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from stockpile.cli.app import SolverOption, _check_solver, _fail, app, console, default_scenario, errors
-from stockpile.errors import StockpileError
+from stockpile.cli.common import SolverOption, check_solver, console, default_scenario, reported_errors
 
 
-@app.command()
 def explain(
     scenario: Annotated[Optional[Path], typer.Argument(
         help="Scenario TOML file (default: scenarios/baseline.toml, or the packaged example).")] = None,
@@ -30,12 +28,7 @@ def explain(
     from stockpile.scenario.load import load_scenario
 
     scenario = scenario or default_scenario()
-    try:
-        _check_solver(solver)
+    with reported_errors():
+        check_solver(solver)
         explanation = explain_scenario(load_scenario(scenario), solver, time_limit, policy_costs=policy_costs)
-    except StockpileError as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        errors.print("interrupted")
-        raise typer.Exit(130)
     console.print(explanation.text(top=top), markup=False)

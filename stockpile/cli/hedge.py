@@ -9,11 +9,10 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from stockpile.cli.app import SolverOption, _check_solver, _fail, app, console, errors
-from stockpile.errors import InputError, StockpileError
+from stockpile.cli.common import SolverOption, check_solver, console, reported_errors
+from stockpile.errors import InputError
 
 
-@app.command()
 def hedge(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with an [uncertainty] section.")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the hedge workbook (.xlsx).")] = None,
@@ -33,8 +32,8 @@ def hedge(
     from stockpile.outputs.files import atomic_write, check_writable
     from stockpile.scenario.load import load_scenario
 
-    try:
-        _check_solver(solver)
+    with reported_errors():
+        check_solver(solver)
         if output is not None:
             check_writable(output, force)
         if dask:
@@ -49,11 +48,6 @@ def hedge(
                             dask_address=dask)
         if output is not None:
             atomic_write(output, lambda tmp: write_hedge_workbook(result, tmp), force=force)
-    except StockpileError as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        errors.print("interrupted: nothing was written")
-        raise typer.Exit(130)
     s = result.scenario
     console.print(f"{s.name}: {len(result.futures)} futures, orders before FY{result.decision_fy} shared", style="bold")
     shared = result.shared_orders

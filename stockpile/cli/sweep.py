@@ -10,8 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from stockpile.cli.app import SolverOption, _check_solver, _fail, app, console, default_scenario, errors
-from stockpile.errors import InputError, StockpileError
+from stockpile.cli.common import SolverOption, check_solver, console, default_scenario, errors, reported_errors
+from stockpile.errors import InputError
 
 
 def _rate_column():
@@ -26,7 +26,6 @@ def _rate_column():
     return Rate()
 
 
-@app.command()
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     vary: Annotated[Optional[list[str]], typer.Option(
@@ -50,8 +49,9 @@ def sweep(
     from stockpile.analysis.sweep.run import grid, parse_vary, read_sweep_file, run_sweep
     from stockpile.analysis.sweep.workbook import write_sweep_workbook
 
-    try:
-        _check_solver(solver)
+    with reported_errors(interrupted=lambda: f"interrupted: the points finished so far are in {csv_path}; "
+                                             f"run the same command with --resume to complete the rest"):
+        check_solver(solver)
         if bool(vary) == bool(points_file):
             raise InputError(None, "--vary", "give --vary PARAM=SPEC (once or twice) or --points FILE, not both")
         if vary and len(vary) > 2:
@@ -79,12 +79,6 @@ def sweep(
                                progress=progress)
         if output is not None:
             atomic_write(output, lambda tmp: write_sweep_workbook(result.table, parameters, base, tmp), force=True)
-    except StockpileError as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        errors.print(f"interrupted: the points finished so far are in {csv_path}; "
-                     f"run the same command with --resume to complete the rest")
-        raise typer.Exit(130)
     _print_frontier(result.table, parameters)
     failed = int((result.table.status != "optimal").sum())
     console.print(f"{len(result.table)} points ({result.solved} solved now on {result.executor}, {result.reused} kept "
@@ -117,7 +111,6 @@ def _print_frontier(table, parameters: list[str]) -> None:
     console.print(view)
 
 
-@app.command("min-budget")
 def min_budget(
     scenario: Annotated[Optional[Path], typer.Argument(help="Scenario TOML file (default: the baseline).")] = None,
     through: Annotated[str, typer.Option("--through", help="Stay solvent through this FY: FY2035 or 2035.")] = "",
@@ -138,8 +131,8 @@ def min_budget(
     from stockpile.outputs.workbook import write_workbook
 
     scenario = scenario or default_scenario()
-    try:
-        _check_solver(solver)
+    with reported_errors():
+        check_solver(solver)
         if shape not in SHAPES:
             raise InputError(None, "--shape", f"must be one of {', '.join(SHAPES)}")
         if output is not None:
@@ -161,8 +154,6 @@ def min_budget(
         plan = plan_scenario(answer.scenario, solver)
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
-    except StockpileError as exc:
-        _fail(exc)
     console.print(f"least appropriation keeping {s.name!r} solvent through FY{through_fy}: "
                   f"{answer.description} (exact LP optimum {answer.exact:,.6g}, rounded up)")
     console.print(f"plan at that amount: {plan.headline}")
