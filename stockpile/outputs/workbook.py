@@ -965,7 +965,7 @@ POLICY_COSTS = [
 
 def _policy_cost_table(sheet: Sheet, costs: pd.DataFrame) -> None:
     """Each policy's cost: the plan with it minus the plan re-solved without it."""
-    from stockpile.analysis.policy_costs import policy_cost_sentences
+    from stockpile.outputs.policy_cost_text import policy_cost_sentences
 
     top = sheet.section("What each policy costs", "The scenario re-solved without each policy in turn: what the "
                         "policy adds in shortfall and cost (negative: it saves). " + " ".join(
