@@ -146,7 +146,7 @@ def _compare(figure: Figure, a: Any, b: Any) -> dict[str, Any]:
 # The comparison workbook
 
 def write_comparison(a: PlanSide, b: PlanSide, path: Path) -> None:
-    """Write the side-by-side workbook (callers use io.atomic_write)."""
+    """Write the side-by-side workbook (callers use stockpile.outputs.files.atomic_write)."""
     wb = Workbook()
     wb.remove(wb.active)
     _headline_sheet(wb, a, b)

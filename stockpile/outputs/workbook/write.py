@@ -26,7 +26,7 @@ SHEET_ORDER = ("Summary", "Orders", "Inventory", "Fund", "Sourcing", "Marginal v
 
 
 def write_workbook(plan: Plan, path: Path) -> None:
-    """Write the planner's workbook for ``plan`` to ``path`` (callers use io.atomic_write)."""
+    """Write the planner's workbook for ``plan`` to ``path`` (callers use stockpile.outputs.files.atomic_write)."""
     wb = Workbook()
     wb.remove(wb.active)
     write_summary_sheet(wb, plan)
