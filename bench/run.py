@@ -156,7 +156,7 @@ def child_pipeline(size: Size, solver: str, cap: float, folder: Path, workbook: 
     out["peak_mb_before_workbook"] = _with_memory({})["peak_mb"]
     out["headline"] = plan.headline
     if workbook:
-        from stockpile.outputs.workbook import write_workbook
+        from stockpile.outputs.workbook.write import write_workbook
 
         t = time.perf_counter()
         try:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from stockpile.cli.app import app
 from stockpile.analysis.compare import _merge, compared_figures, load_side, write_comparison
-from stockpile.outputs.workbook import write_workbook
+from stockpile.outputs.workbook.write import write_workbook
 
 from conftest import EXAMPLE, build, make_scenario, solve
 from test_workbook import FORMULA_NAME, SOFFICE, convert, needs_soffice

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from stockpile.cli.app import app
 from stockpile.analysis.explain import binding_limits, explain_scenario
 from stockpile.plan.pipeline import plan_scenario, solve_scenario
-from stockpile.analysis.policy_costs import policy_cost_sentences, policy_cost_table
+from stockpile.analysis.policy_costs import policy_cost_table
+from stockpile.outputs.policy_cost_text import policy_cost_sentences
 from stockpile.scenario.load import load_scenario, scenario_from_dict
 from stockpile.scenario.schema import to_plain
 

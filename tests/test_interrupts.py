@@ -13,7 +13,7 @@ import stockpile.cli.app
 import stockpile.solve.diagnose
 import stockpile.scenario.load
 import stockpile.scenario.schema
-import stockpile.outputs.workbook
+import stockpile.outputs.workbook.write
 from stockpile.cli.app import app
 from stockpile.solve.diagnose import InfeasibleError
 from stockpile.errors import SolveError
@@ -90,7 +90,7 @@ def test_ctrl_c_while_writing_the_workbook_leaves_the_old_one(monkeypatch, outpu
     def half_written(plan, path):
         Path(path).write_bytes(b"PK\x03\x04 half a workbook")
         raise KeyboardInterrupt
-    monkeypatch.setattr(stockpile.outputs.workbook, "write_workbook", half_written)
+    monkeypatch.setattr(stockpile.outputs.workbook.write, "write_workbook", half_written)
     result = runner.invoke(app, solve_args(outputs))
     assert result.exit_code == 130
     assert_untouched(outputs)

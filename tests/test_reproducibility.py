@@ -16,7 +16,8 @@ from stockpile.outputs.files import atomic_write
 from stockpile.plan.pipeline import plan_scenario
 from stockpile.plan.reproduce import PACKAGES, objectives_from_tables, record, resolve_check
 from stockpile.scenario.load import load_scenario
-from stockpile.outputs.workbook import read_workbook, write_workbook
+from stockpile.outputs.workbook.read import read_workbook
+from stockpile.outputs.workbook.write import write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

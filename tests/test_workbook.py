@@ -19,10 +19,14 @@ from typer.testing import CliRunner
 from stockpile.cli.app import app
 from stockpile.outputs.files import atomic_write
 from stockpile.plan.read import TABLES
-from stockpile.outputs.workbook import (
-    FUND_ROWS, INVENTORY, NUMBER_FORMATS, ORDERS, SCENARIO_SHEET, SHEET_ORDER, SOURCING, read_workbook,
-    safe_sheet_name, shown_width, write_workbook,
-)
+from stockpile.outputs.excel.cells import safe_sheet_name, shown_width
+from stockpile.outputs.excel.styles import NUMBER_FORMATS
+from stockpile.outputs.workbook.fund_sheet import FUND_ROWS
+from stockpile.outputs.workbook.inventory_sheet import INVENTORY
+from stockpile.outputs.workbook.orders_sheet import ORDERS
+from stockpile.outputs.workbook.read import read_workbook
+from stockpile.outputs.workbook.sourcing_sheet import SOURCING
+from stockpile.outputs.workbook.write import SCENARIO_SHEET, SHEET_ORDER, write_workbook
 
 from conftest import EXAMPLE, make_scenario, rich_raw, solve
 

@@ -20,10 +20,13 @@ from openpyxl import Workbook
 
 from stockpile.plan.read import headline_kpis
 from stockpile.scenario.schema import Scenario
-from stockpile.outputs.workbook import (
-    BAD_FILL, GOOD_FILL, SHORTFALL_HIGHLIGHT_TONNES, Column, Placed, Sheet, fy_columns, highlight, line_chart,
-    material_label, place_charts, plain_value, plot_rows, records, save_workbook,
-)
+from stockpile.outputs.excel.cells import plain_value
+from stockpile.outputs.excel.charts import line_chart, place_charts, plot_rows
+from stockpile.outputs.excel.saving import save_workbook
+from stockpile.outputs.excel.sheet import Placed, Sheet, fy_columns, highlight, records
+from stockpile.outputs.excel.styles import BAD_FILL, GOOD_FILL, Column
+from stockpile.outputs.workbook.sheet_parts import material_label
+from stockpile.outputs.workbook.inventory_sheet import SHORTFALL_HIGHLIGHT_TONNES
 
 OBJECTIVE_KPIS = ("weighted_shortfall", "discounted_net_cost")
 """Headline figures that come from the solver's objective values, which a saved plan does not
@@ -55,7 +58,7 @@ def load_side(label: str, path: Path, solver: str | None = None) -> PlanSide:
     """Read a saved plan workbook, or solve a scenario file (raising StockpileError on bad input)."""
     path = Path(path)
     if is_workbook(path):
-        from stockpile.outputs.workbook import read_workbook
+        from stockpile.outputs.workbook.read import read_workbook
 
         scenario, tables = read_workbook(path)
         kpis = headline_kpis(scenario, tables, {})
@@ -143,7 +146,7 @@ def _compare(figure: Figure, a: Any, b: Any) -> dict[str, Any]:
 # The comparison workbook
 
 def write_comparison(a: PlanSide, b: PlanSide, path: Path) -> None:
-    """Write the side-by-side workbook (callers use io.atomic_write)."""
+    """Write the side-by-side workbook (callers use stockpile.outputs.files.atomic_write)."""
     wb = Workbook()
     wb.remove(wb.active)
     _headline_sheet(wb, a, b)

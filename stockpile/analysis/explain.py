@@ -351,7 +351,7 @@ class Explanation:
         lines += ["", "Cheapest option left unused, per material, and why:"]
         lines += [f"  {u.sentence(s)}" for u in self.unused]
         if self.policy_costs is not None:
-            from stockpile.analysis.policy_costs import policy_cost_sentences
+            from stockpile.outputs.policy_cost_text import policy_cost_sentences
 
             lines += ["", "Cost of each policy (the scenario re-solved without it):"]
             sentences = policy_cost_sentences(self.policy_costs)

@@ -7,7 +7,8 @@ the lexicographic objectives: Fund deficit, readiness (weighted shortfall and to
 shortfall) and discounted net cost, plus the undiscounted purchases. A policy that costs
 readiness is reported by that first: without it the plan may spend more, to buy what it lacked.
 
-:func:`policy_cost_table` is the table for the workbook and ``stockpile explain``.
+:func:`policy_cost_table` is the table for the workbook and ``stockpile explain``; its sentences in
+planner's words are :func:`stockpile.outputs.policy_cost_text.policy_cost_sentences`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,6 @@ POLICY_COST_COLUMNS = ["policy", "key", "status", "deficit", "weighted_shortfall
                        "discounted_net_cost", "purchase_cost"]
 """policy, key, status ("optimal" or why it could not be measured), then with-minus-without:
 deficit ($), weighted_shortfall, shortfall_tonne_years (t-yr), discounted_net_cost ($), purchase_cost ($)."""
-
-TONNES_TOL = 1e-3
-DOLLARS_TOL = 1.0
-WEIGHTED_TOL = 1e-9
-
 
 def policies(scenario: Scenario) -> Iterator[tuple[str, str, Scenario]]:
     """(planner's name, scenario key, the scenario without that policy) for each policy it sets."""
@@ -77,33 +73,3 @@ def policy_cost_table(scenario: Scenario, plan: Plan, solver: str | None = None,
         rows.append(dict(policy=label, key=key, status="optimal",
                          **{name: base[name] - other[name] for name in base}))
     return pd.DataFrame(rows, columns=POLICY_COST_COLUMNS)
-
-
-def _money(value: float) -> str:
-    return f"${abs(value) / 1e6:,.1f}M"
-
-
-def policy_cost_sentences(table: pd.DataFrame) -> list[str]:
-    """Each row of :func:`policy_cost_table` in planner's words."""
-    out = []
-    for row in table.itertuples(index=False):
-        head = f"{row.policy} ({row.key})"
-        if row.status != "optimal":
-            out.append(f"{head}: {row.status}")
-            continue
-        parts = []
-        if abs(row.deficit) > DOLLARS_TOL:
-            parts.append(f"{'adds' if row.deficit > 0 else 'removes'} {_money(row.deficit)} of Fund deficit")
-        if abs(row.weighted_shortfall) > WEIGHTED_TOL or abs(row.shortfall_tonne_years) > TONNES_TOL:
-            verb = "raises" if row.weighted_shortfall >= 0 else "lowers"
-            parts.append(f"{verb} weighted shortfall by {abs(row.weighted_shortfall):.4g} "
-                         f"({row.shortfall_tonne_years:+,.0f} tonne-years of shortfall)")
-        if abs(row.discounted_net_cost) > DOLLARS_TOL:
-            verb = "raises" if row.discounted_net_cost > 0 else "lowers"
-            parts.append(f"{verb} cost by {_money(row.discounted_net_cost)} over the horizon (discounted net "
-                         f"cost; purchases {'+' if row.purchase_cost >= 0 else '-'}{_money(row.purchase_cost)})")
-        if not parts:
-            out.append(f"{head} costs nothing: the plan is as good without it")
-        else:
-            out.append(f"{head} " + ", and ".join(parts))
-    return out

@@ -28,9 +28,9 @@ app.command(name="solve")(solve)
 app.command(name="verify")(verify)
 app.command(name="compare")(compare)
 app.command(name="explain")(explain)
-app.command(name="hedge")(hedge)
 app.command(name="sweep")(sweep)
 app.command(name="min-budget")(min_budget)
+app.command(name="hedge")(hedge)
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ def solve(
     from stockpile.plan.pipeline import plan_scenario
     from stockpile.scenario.load import load_scenario
     from stockpile.outputs.summary import summary_json
-    from stockpile.outputs.workbook import write_workbook
+    from stockpile.outputs.workbook.write import write_workbook
 
     scenario = scenario or default_scenario()
     with reported_errors():
@@ -113,7 +113,7 @@ def verify(
 ) -> None:
     """Re-run the independent audit on a saved plan workbook (and, with --resolve, re-solve it)."""
     from stockpile.plan.audit import audit_plan
-    from stockpile.outputs.workbook import read_workbook
+    from stockpile.outputs.workbook.read import read_workbook
 
     with reported_errors():
         scenario, tables = read_workbook(plan_path)

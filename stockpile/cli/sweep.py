@@ -128,7 +128,7 @@ def min_budget(
     from stockpile.plan.pipeline import plan_scenario
     from stockpile.scenario.load import load_scenario
     from stockpile.scenario.series import parse_fy
-    from stockpile.outputs.workbook import write_workbook
+    from stockpile.outputs.workbook.write import write_workbook
 
     scenario = scenario or default_scenario()
     with reported_errors():

@@ -10,8 +10,11 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
 from stockpile.analysis.hedge.tree import HedgeResult
-from stockpile.outputs.workbook import (GOOD_FILL, BAD_FILL, Column, Sheet, _chart_title, place_charts, plain_value, records,
-                       save_workbook)
+from stockpile.outputs.excel.cells import plain_value
+from stockpile.outputs.excel.charts import chart_title, place_charts
+from stockpile.outputs.excel.saving import save_workbook
+from stockpile.outputs.excel.sheet import Sheet, records
+from stockpile.outputs.excel.styles import BAD_FILL, GOOD_FILL, Column
 
 VALUE_NOTE = (
     "Read each priority on its own, in its units, first row first (solvency, then readiness, then cost). "
@@ -83,7 +86,7 @@ def write_hedge_workbook(result: HedgeResult, path: Path) -> None:
         view = _histogram(distribution, result.outcomes, key, title, kind)
         chart = BarChart()
         chart.type = "col"
-        chart.title = _chart_title(f"{title} across futures")
+        chart.title = chart_title(f"{title} across futures")
         chart.y_axis.title, chart.x_axis.title = "probability", title
         chart.y_axis.number_format = "0%"
         chart.x_axis.delete = chart.y_axis.delete = False

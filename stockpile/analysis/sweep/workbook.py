@@ -9,7 +9,10 @@ from openpyxl import Workbook
 from openpyxl.chart import Reference
 
 from stockpile.scenario.schema import Scenario
-from stockpile.outputs.workbook import NUMBER_FORMATS, Column, Sheet, line_chart, place_charts, records, save_workbook
+from stockpile.outputs.excel.charts import line_chart, place_charts
+from stockpile.outputs.excel.saving import save_workbook
+from stockpile.outputs.excel.sheet import Sheet, records
+from stockpile.outputs.excel.styles import NUMBER_FORMATS, Column
 
 HOW_TO_READ = (
     "One row per point of the sweep: the parameters set at that point, then the plan's headline "

@@ -1,0 +1,38 @@
+"""Saving a workbook so the same contents give the same bytes: fixed document times and zip
+entry times (openpyxl's own save would stamp "now")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.writer.excel import ExcelWriter
+
+FIXED_TIMESTAMP = dt.datetime(2000, 1, 1)
+"""Written as the workbook's created/modified time and every zip entry's time, so two writes of
+the same plan are byte-identical (a planner can hash a plan, and diffs show only real changes)."""
+
+
+def save_workbook(wb: Workbook, path: Path) -> None:
+    """Save with fixed timestamps in the document properties and the zip entries."""
+    wb.properties.created = wb.properties.modified = FIXED_TIMESTAMP
+    wb.properties.creator = "stockpile"
+    with _FixedTimeZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()  # openpyxl's save_workbook would stamp "now" as modified
+
+
+class _FixedTimeZipFile(zipfile.ZipFile):
+    """A zip file whose entries all carry FIXED_TIMESTAMP instead of the time of writing."""
+
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
+        if isinstance(zinfo_or_arcname, str):
+            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=FIXED_TIMESTAMP.timetuple()[:6])
+            info.compress_type = self.compression
+            info.external_attr = 0o600 << 16
+            zinfo_or_arcname = info
+        return super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs):
+        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())

@@ -1,0 +1,64 @@
+"""The Orders sheet: every order the plan places, then tonnes by country and cost by material
+FY by FY, and a stacked bar chart of each material's orders by country."""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+
+from stockpile.outputs.excel.cells import plain_value
+from stockpile.outputs.excel.charts import HOME_COLOUR, PALETTE, place_charts, plot_rows, stacked_bar_chart
+from stockpile.outputs.excel.styles import Column
+from stockpile.outputs.workbook.sheet_parts import by_fy_view, long_table_sheet, material_label
+from stockpile.plan.read import ORDER_COLUMNS, Plan
+
+ORDERS_TABLE = "Orders"
+"""The Excel table read_workbook reads back (the views below it are not read)."""
+ORDERS = [
+    Column("fy", "FY", "fy"), Column("material", "Material"), Column("option", "Option"),
+    Column("kind", "Kind"), Column("country", "Country"), Column("tags", "Tags"),
+    Column("tonnes", "Tonnes", "tonnes"), Column("delivery_fy", "Delivery FY", "fy"),
+    Column("unit_price", "Unit price ($/t)", "price"), Column("cost", "Cost ($M)", "money"),
+]
+assert [c.key for c in ORDERS] == ORDER_COLUMNS
+
+
+def write_orders_sheet(wb: Workbook, plan: Plan) -> None:
+    s, orders = plan.scenario, plan.tables["orders"]
+    fys = list(s.fys)
+    sheet, _ = long_table_sheet(
+        wb, "Orders", "Orders", "Each row is one order placed in an FY; its tonnes arrive in the delivery FY. Below: "
+        "tonnes by country and cost by material, FY by FY, and a chart per material.", ORDERS_TABLE, ORDERS, orders)
+
+    rows, blocks = [], {}  # blocks: material -> (first, end) row offsets in the view, for its chart
+    if not orders.empty:
+        tonnes = orders.pivot_table(index=["material", "country"], columns="fy", values="tonnes",
+                                    aggfunc="sum", sort=False)
+        totals = tonnes.sum(axis=1)
+        for code in s.materials:
+            # biggest supplier first: the view reads top down and the chart stacks from the bottom
+            countries = sorted((country for material, country in tonnes.index if material == code),
+                               key=lambda country: (-totals[(code, country)], country))
+            if countries:
+                blocks[code] = (len(rows), len(rows) + len(countries))
+            for country in countries:
+                rows.append([material_label(s, code), country]
+                            + [plain_value(tonnes.loc[(code, country)].get(fy)) for fy in fys])
+    view = by_fy_view(sheet, "OrdersByCountry", "Tonnes ordered by country and FY", "Country", rows, fys,
+                      "tonnes")
+    cost_rows = []
+    for code in s.materials:
+        mine = orders[orders.material == code] if not orders.empty else orders
+        cost_rows.append([material_label(s, code), "all options"]
+                         + [float(mine.loc[mine.fy == fy, "cost"].sum()) if not mine.empty else 0.0 for fy in fys])
+    by_fy_view(sheet, "CostByMaterial", "Cost of orders by material and FY ($M)", "Options", cost_rows, fys,
+               "money")
+    sheet.finish(freeze="B4")
+
+    charts = []
+    for code, (first, end) in blocks.items():
+        foreign = iter(PALETTE * (1 + (end - first) // len(PALETTE)))
+        colours = [HOME_COLOUR if row[1] == s.policy.home_country else next(foreign) for row in rows[first:end]]
+        charts.append(stacked_bar_chart(f"{material_label(s, code)}: tonnes ordered by country", "tonnes"))
+        plot_rows(charts[-1], view, range(view.first_row + first, view.first_row + end), "label",
+                  [{"color": colour} for colour in colours])
+    place_charts(sheet, charts)

@@ -1,0 +1,46 @@
+"""Writing the planner's workbook: the eight sheets in order, then the hidden ``_scenario`` sheet
+holding the resolved scenario as canonical JSON (what read_workbook and ``stockpile verify`` read)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from stockpile.outputs.excel.cells import put
+from stockpile.outputs.excel.saving import save_workbook
+from stockpile.outputs.workbook.audit_sheet import write_audit_sheet
+from stockpile.outputs.workbook.fund_sheet import write_fund_sheet
+from stockpile.outputs.workbook.inputs_sheet import write_inputs_sheet
+from stockpile.outputs.workbook.inventory_sheet import write_inventory_sheet
+from stockpile.outputs.workbook.marginal_values_sheet import write_marginal_values_sheet
+from stockpile.outputs.workbook.orders_sheet import write_orders_sheet
+from stockpile.outputs.workbook.sourcing_sheet import write_sourcing_sheet
+from stockpile.outputs.workbook.summary_sheet import write_summary_sheet
+from stockpile.plan.read import Plan
+
+SCENARIO_SHEET = "_scenario"
+CELL_CHUNK = 30_000  # Excel holds at most 32,767 characters in a cell
+
+SHEET_ORDER = ("Summary", "Orders", "Inventory", "Fund", "Sourcing", "Marginal values", "Inputs", "Audit")
+
+
+def write_workbook(plan: Plan, path: Path) -> None:
+    """Write the planner's workbook for ``plan`` to ``path`` (callers use stockpile.outputs.files.atomic_write)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    write_summary_sheet(wb, plan)
+    write_orders_sheet(wb, plan)
+    write_inventory_sheet(wb, plan)
+    write_fund_sheet(wb, plan)
+    write_sourcing_sheet(wb, plan)
+    write_marginal_values_sheet(wb, plan)
+    write_inputs_sheet(wb, plan)
+    write_audit_sheet(wb, plan)
+    hidden = wb.create_sheet(SCENARIO_SHEET)
+    text = plan.scenario.plain_json()
+    for row, start in enumerate(range(0, len(text), CELL_CHUNK), start=1):
+        put(hidden, row, 1, text[start:start + CELL_CHUNK])
+    hidden.sheet_state = "hidden"
+    wb.active = 0
+    save_workbook(wb, path)
