@@ -12,7 +12,8 @@ from stockpile.outputs.excel.sheet import Sheet, fy_columns, highlight, records
 from stockpile.outputs.excel.styles import WARN_FILL, Column
 from stockpile.outputs.workbook.sheet_parts import material_label
 from stockpile.plan.read import Plan
-from stockpile.scenario.schema import Scenario, effective_tags, option_kind
+from stockpile.scenario.references import effective_tags, option_kind
+from stockpile.scenario.schema import Scenario
 from stockpile.scenario.series import Series
 
 PROVENANCE = [

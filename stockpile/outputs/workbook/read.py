@@ -21,7 +21,8 @@ from stockpile.outputs.workbook.marginal_values_sheet import (
 from stockpile.outputs.workbook.orders_sheet import ORDERS, ORDERS_TABLE
 from stockpile.outputs.workbook.sourcing_sheet import SOURCING, SOURCING_TABLE
 from stockpile.outputs.workbook.write import SCENARIO_SHEET
-from stockpile.scenario.schema import Scenario, scenario_from_dict
+from stockpile.scenario.load import scenario_from_dict
+from stockpile.scenario.schema import Scenario
 
 LONG_TABLES = {"orders": (ORDERS_TABLE, ORDERS), "inventory": (INVENTORY_TABLE, INVENTORY),
                "sourcing": (SOURCING_TABLE, SOURCING)}
