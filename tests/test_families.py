@@ -89,13 +89,16 @@ def test_parse_name_rejects_an_unclosed_key() -> None:
         parse_name("capacity[Co,A")
 
 
+def _assert_names_round_trip(lp) -> None:
+    for c in range(lp.n_cols):
+        assert parse_name(lp.col_name(c)) == (lp.col_family[c], lp.col_key[c])
+    for r in range(lp.n_rows):
+        assert parse_name(lp.row_name(r)) == (lp.row_family[r], lp.row_key[r])
+
+
 def test_every_name_of_the_shipped_models_round_trips() -> None:
     for path in SHIPPED:
-        lp = build(load_scenario(path)).lp
-        for c in range(lp.n_cols):
-            assert parse_name(lp.col_name(c)) == (lp.col_family[c], lp.col_key[c])
-        for r in range(lp.n_rows):
-            assert parse_name(lp.row_name(r)) == (lp.row_family[r], lp.row_key[r])
+        _assert_names_round_trip(build(load_scenario(path)).lp)
 
 
 def test_names_of_a_scenario_tree_round_trip() -> None:
@@ -106,7 +109,4 @@ def test_names_of_a_scenario_tree_round_trip() -> None:
     lp = build_hedge(scenario, futures_of(scenario), 2028).lp
     assert any(key[:1] == ("cut",) for key in lp.row_key) and "cvar" in lp.row_family
     assert set(lp.row_family) <= set(ROW_FAMILIES) and set(lp.col_family) <= set(COLUMN_FAMILIES)
-    for c in range(lp.n_cols):
-        assert parse_name(lp.col_name(c)) == (lp.col_family[c], lp.col_key[c])
-    for r in range(lp.n_rows):
-        assert parse_name(lp.row_name(r)) == (lp.row_family[r], lp.row_key[r])
+    _assert_names_round_trip(lp)
