@@ -16,7 +16,8 @@ from conftest import build, make_scenario
 from typer.testing import CliRunner
 
 from stockpile.cli.app import app
-from stockpile.solve.diagnose import (InfeasibleError, Relaxation, apply_relaxations, diagnose, diagnose_failure)
+from stockpile.solve.diagnose import InfeasibleError, diagnose, diagnose_failure
+from stockpile.solve.relaxations import Relaxation, apply_relaxations
 from stockpile.errors import SolveError
 from stockpile.plan.pipeline import plan_scenario
 from stockpile.scenario.load import load_scenario, scenario_from_dict

@@ -7,18 +7,21 @@
 * :func:`unused_options`: for each material, the cheapest option the plan does not use, and why
   (its order window or lead time, a ban, a disruption event, the trusted-share floor, the
   single-country cap, an AMP or obligation limit, money, or no need);
-* :func:`explain_scenario`: both, with the policy costs of :mod:`stockpile.policy_cost`, as the
+* :func:`explain_scenario`: both, with the policy costs of :mod:`stockpile.analysis.policy_costs`, as the
   report ``stockpile explain`` prints.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from stockpile.scenario import rules
-from stockpile.solve.diagnose import LIMIT_FAMILIES, Relaxation, _Context, fmt, row_relaxations
+from stockpile.model.families import row_family
+from stockpile.solve.relaxations import LimitContext, Relaxation, row_relaxations
+from stockpile.solve.units import format_value
 from stockpile.model.build import MONEY_SCALE, StockpileModel
 from stockpile.plan.read import ZERO_TONNES, Plan
 from stockpile.scenario.schema import Scenario
@@ -62,7 +65,8 @@ class Binding:
         return gain
 
     def sentence(self) -> str:
-        return f"{self.what} binds ({self.key} = {fmt(self.current, self.unit)}): each {self.per} {self.gain()}"
+        return (f"{self.what} binds ({self.key} = {format_value(self.current, self.unit)}): "
+                f"each {self.per} {self.gain()}")
 
 
 def grouped_sentences(bindings: list[Binding]) -> list[str]:
@@ -92,7 +96,7 @@ def grouped_sentences(bindings: list[Binding]) -> list[str]:
             key = key[: -len(str(first.fy))] + ("{" + ",".join(str(fy) for fy in fys) + "}"
                                                 if len(fys) <= 3 else f"{fys[0]}..{fys[-1]}")
         currents = {b.current for b in members}
-        value = f" = {fmt(first.current, first.unit)} each" if len(currents) == 1 else ""
+        value = f" = {format_value(first.current, first.unit)} each" if len(currents) == 1 else ""
         lines.append(f"{what} binds ({key}{value}): each {first.per} in any of these FYs {first.gain()}")
     return lines
 
@@ -120,75 +124,96 @@ def binding_limits(model: StockpileModel, solution: Solution, stage: str = "shor
         stage = "weighted"
     x = solution.x
     scale = MONEY_SCALE if stage == "cost" else 1.0  # cost-stage duals are $M per unit: show $
-    ctx = _Context.of(s, lp)
+    ctx = LimitContext.of(s, lp)
     out: list[Binding] = []
     for row in range(min(lp.n_rows, len(duals))):
         dual = duals[row]
         if abs(dual) <= DUAL_TOL:
             continue
-        family, key = lp.row_family[row], lp.row_key[row]
-        if family == "fund":
-            fy = key[0]
-            current = s.fund.appropriation.at(fy)
-            step = max(STEP * current, 1e6) / 1e6
-            out.append(Binding(f"fund.appropriation.{fy}", lp.row_name(row), f"the FY{fy} appropriation",
-                               current, "$", "extra $1M", -dual * scale, -dual * scale * step, stage, fy,
-                               ("fund",)))
-        elif family == "fund_floor":
-            fy = key[0]
-            current = s.fund.floor.at(fy)
-            step = max(STEP * abs(current), 1e6) / 1e6
-            out.append(Binding(f"fund.floor.{fy}", lp.row_name(row), f"the Fund floor in FY{fy}", current, "$",
-                               "$1M lower", dual * scale, dual * scale * step, stage, fy, ("fund_floor",)))
-        elif family in LIMIT_FAMILIES:
+        family = row_family(lp.row_family[row])
+        if family.hard or family.money:
             out.append(_limit_binding(ctx, row, dual * scale, x, stage))
     return sorted(out, key=lambda b: (-abs(b.effect), b.key, b.row))
 
 
-def _limit_binding(ctx: _Context, row: int, dual: float, x: list[float], stage: str) -> Binding:
-    """A hard row's dual in planner's units: per tonne, per $1M, per percentage point."""
+@dataclass(frozen=True)
+class Move:
+    """How one move of a limit reads: its unit, and what else the words of a family need."""
+
+    per: str
+    """The planner's unit of one move: "extra tonne available", "percentage point lower", ..."""
+    what: Callable[[LimitContext, dict, Relaxation], str] | None = None
+    """The limit in words, where its scenario key's description will not do."""
+    tonnes: Callable[[LimitContext, dict], float] | None = None
+    """The tonnes a 10% move is taken of, where not the limit's own value."""
+
+
+def _option_capacity(ctx: LimitContext, key: dict) -> float:
+    """The option's capacity in that FY after disruption events (its nominal one where they cut it to 0)."""
+    option = ctx.option(key["option"])
+    available = rules.capacity(ctx.scenario, option, key["fy"])
+    return available if available > 0 else (
+        option.capacity.at(key["fy"]) if hasattr(option, "capacity") else option.feedstock.at(key["fy"]))
+
+
+def _available_capacity(ctx: LimitContext, key: dict) -> float:
+    return rules.capacity(ctx.scenario, ctx.option(key["option"]), key["fy"])
+
+
+def _recovery(ctx: LimitContext, key: dict, limit: Relaxation) -> str:
+    option, fy = key["option"], key["fy"]
+    return f"recovery from {option!r} in FY{fy} (at {ctx.option(option).recovery_yield.at(fy):.0%} yield)"
+
+
+def _country_cap(ctx: LimitContext, key: dict, limit: Relaxation) -> str:
+    return f"the single-country cap on {key['country']}'s {ctx.material(key['material'])} in FY{key['fy']}"
+
+
+def _ban_on(ctx: LimitContext, key: dict, limit: Relaxation) -> str:
+    return f"{limit.what}, on {key['option']!r} in FY{key['fy']}"
+
+
+MOVES: dict[str, Move] = {
+    "fund": Move("extra $1M"),
+    "fund_floor": Move("$1M lower"),
+    "capacity": Move("extra tonne available", tonnes=_option_capacity),
+    "recycling": Move("extra tonne recovered", _recovery, _option_capacity),
+    "partner_share": Move("percentage point lower"),
+    "concentration": Move("percentage point higher", _country_cap),
+    "ban": Move("tonne allowed", _ban_on, _available_capacity),
+    "obligation_cap": Move("extra $1M"),
+    "amp_limit": Move("extra tonne"),
+    "fixed_order": Move("tonne more"),
+}
+"""The words of each limit :func:`binding_limits` ranks (every hard row and money row of the model)."""
+
+
+def _limit_binding(ctx: LimitContext, row: int, dual: float, x: list[float], stage: str) -> Binding:
+    """A row's dual in planner's units: per tonne, per $1M, per percentage point.
+
+    Loosening a row (raising a ceiling's right-hand side, lowering a floor's) by one unit improves
+    the objective by -dual (dual for a >= row). A share limit (a floor or cap on a share of a
+    year's orders) moves by a point at a time: 1% of that year's orders of the material."""
     s, lp = ctx.scenario, ctx.lp
-    family, key = lp.row_family[row], lp.row_key[row]
+    family = row_family(lp.row_family[row])
+    key = family.fields(lp.row_key[row])
     limit: Relaxation = row_relaxations(ctx, row)[0]
-    name = lp.row_name(row)
-
-    def binding(per: str, value: float, step: float, what: str | None = None) -> Binding:
-        what = what or limit.what
-        if not what.startswith("the "):
-            what = "the " + what
-        return Binding(limit.key, name, what, limit.current, limit.unit, per, value, value * step, stage,
-                       key[-1], (family, *key[:-1]) if family != "ban" else ())
-
-    if family in ("capacity", "recycling"):
-        option = ctx.option(key[1])
-        available = rules.capacity(s, option, key[2])
-        nominal = available if available > 0 else (
-            option.capacity.at(key[2]) if hasattr(option, "capacity") else option.feedstock.at(key[2]))
-        if family == "capacity":
-            return binding("extra tonne available", -dual, max(STEP * nominal, 1.0))
-        what = (f"recovery from {key[1]!r} in FY{key[2]} "
-                f"(at {option.recovery_yield.at(key[2]):.0%} yield)")
-        return binding("extra tonne recovered", -dual, max(STEP * nominal, 1.0), what)
-    if family == "partner_share":
-        total = sum(ctx.order(x, o, key[1]) for o in rules.options_of(s, key[0]))
-        per_point = dual * total * 0.01
-        return binding("percentage point lower", per_point, max(STEP * limit.current * 100, 1.0))
-    if family == "concentration":
-        total = sum(ctx.order(x, o, key[2]) for o in rules.options_of(s, key[0]))
-        per_point = -dual * total * 0.01
-        what = f"the single-country cap on {key[1]}'s {ctx.material(key[0])} in FY{key[2]}"
-        return binding("percentage point higher", per_point, max(STEP * limit.current * 100, 1.0), what)
-    if family == "ban":
-        option = ctx.option(key[1])
-        what = f"{limit.what}, on {key[1]!r} in FY{key[2]}"
-        return binding("tonne allowed", -dual, max(STEP * rules.capacity(s, option, key[2]), 1.0), what)
-    if family == "obligation_cap":
-        return binding("extra $1M", -dual, max(STEP * limit.current / 1e6, 1.0))
-    if family == "amp_limit":
-        return binding("extra tonne", -dual, max(STEP * limit.current, 1.0))
-    if family == "fixed_order":
-        return binding("tonne more", -dual, max(STEP * limit.current, 1.0))
-    return binding("unit", -dual, 1.0)
+    move = MOVES[family.name]
+    value = dual if lp.row_sense[row] == ">=" else -dual
+    if family.unit == "share":
+        total = sum(ctx.order(x, o, key["fy"]) for o in rules.options_of(s, key["material"]))
+        value = value * total * 0.01
+        step = max(STEP * limit.current * 100, 1.0)
+    elif family.money:
+        step = max(STEP * abs(limit.current), 1e6) / 1e6
+    else:
+        step = max(STEP * (move.tonnes(ctx, key) if move.tonnes else limit.current), 1.0)
+    what = move.what(ctx, key, limit) if move.what else limit.what
+    if not what.startswith("the "):
+        what = "the " + what
+    group = (family.name, *lp.row_key[row][:-1]) if family.per_fy else ()
+    return Binding(limit.key, lp.row_name(row), what, limit.current, limit.unit, move.per, value, value * step,
+                   stage, key["fy"], group)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,11 +252,11 @@ def _fy_ranges(fys: list[int]) -> str:
 def unused_options(model: StockpileModel, solution: Solution, plan: Plan) -> list[Unused]:
     """Per material, the cheapest option with no orders in the plan, and why, FY by FY."""
     s, lp = model.scenario, model.lp
-    ctx = _Context.of(s, lp)
+    ctx = LimitContext.of(s, lp)
     orders = plan.tables["orders"]
     used = set(orders.loc[orders.tonnes > ZERO_TONNES, "option"]) if not orders.empty else set()
     binding_rows = _binding_rows(lp, solution)
-    money_binds = any(lp.row_family[r] in ("fund", "fund_floor", "obligation_cap") for r in binding_rows)
+    money_binds = any(row_family(lp.row_family[r]).money for r in binding_rows)
     out = []
     for code in s.materials:
         options = [o for o in rules.options_of(s, code) if o.name not in used]
@@ -278,7 +303,7 @@ def _binding_rows(lp, solution: Solution) -> set[int]:
     return rows
 
 
-def _why_not(ctx: _Context, option, fy: int, plan: Plan, binding_rows: set[int], money_binds: bool) -> str:
+def _why_not(ctx: LimitContext, option, fy: int, plan: Plan, binding_rows: set[int], money_binds: bool) -> str:
     s, lp = ctx.scenario, ctx.lp
     code = option.material
     last = s.horizon.last_fy

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 from stockpile.errors import SolveError
+from stockpile.model.families import BUDGET, ELASTIC_SLACKS, FUND
 from stockpile.model.lp import INF
 from stockpile.model.build import MONEY_SCALE, build
 from stockpile.scenario.load import scenario_from_dict
@@ -66,10 +67,10 @@ def solvable_through(scenario: Scenario, through_fy: int, shape: str, amount: fl
     lp = model.lp
     unit = MONEY_SCALE if shape == "flat" else 1.0  # the budget column is in $M when flat
     fixed = None if amount is None else amount / unit
-    budget = lp.add_column("budget", (), lower=0.0 if fixed is None else fixed,
+    budget = lp.add_column(BUDGET.name, (), lower=0.0 if fixed is None else fixed,
                            upper=INF if fixed is None else fixed)
     for row in range(lp.n_rows):
-        if lp.row_family[row] != "fund":
+        if lp.row_family[row] != FUND.name:
             continue
         fy = lp.row_key[row][0]
         profile = scenario.fund.appropriation.at(fy)
@@ -80,7 +81,7 @@ def solvable_through(scenario: Scenario, through_fy: int, shape: str, amount: fl
             lp.row_coefs[row].append(-per_unit)
     for col in range(lp.n_cols):
         family, key = lp.col_family[col], lp.col_key[col]
-        if family in ("deficit", "short", "unmet_draw") and key[-1] <= through_fy:
+        if family in ELASTIC_SLACKS and key[-1] <= through_fy:
             lp.col_upper[col] = 0.0
     run = make_backend(lp, solver).solve({budget: 1.0}, time_limit)
     if run.status == OPTIMAL:

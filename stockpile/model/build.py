@@ -2,7 +2,8 @@
 
 :func:`build` calls the ``define_*`` functions in a fixed order. Each adds one family of rows,
 named ``family[key...]`` (``balance[Sb,2028]``, ``capacity[Co,Canada import,2029]``), so a dual
-maps back to the limit a planner set. The math of each family is in its docstring.
+maps back to the limit a planner set. The math of each family is in its docstring; its record
+(key fields, hard or elastic, units, the scenario key that sets it) in :mod:`stockpile.model.families`.
 
 Units inside the model: tonnes of contained metal, and millions of dollars ($M), so that
 tonnages and billion-dollar budgets sit within a few orders of magnitude of each other.
@@ -13,6 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from stockpile.scenario import rules
+from stockpile.model.families import (AMP_LIMIT, BALANCE, BAN, BUY, CAPACITY, CONCENTRATION, DEFICIT, FIXED_ORDER, FUND,
+                                      FUND_BALANCE, FUND_FLOOR, GOAL, INV, OBLIGATION_CAP, ORDER, PARTNER_SHARE,
+                                      RECYCLING, SELL, SHORT, TIERS, UNMET_DRAW, RowFamily)
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.scenario.schema import RecyclingStream, Scenario
 
@@ -34,7 +38,7 @@ def build(scenario: Scenario, lp: LinearProgram | None = None) -> StockpileModel
     """The whole LP of a scenario: variables, the nine families, and the three objectives.
 
     Given ``lp``, the scenario is built into it under the LP's current scope (one future of a
-    two-stage model, see stockpile.hedge) instead of into a new one.
+    two-stage model, see stockpile.analysis.hedge.tree) instead of into a new one.
     """
     model = StockpileModel(scenario, lp if lp is not None else LinearProgram(name=_lp_name(scenario.name)))
     define_variables(model)
@@ -73,25 +77,25 @@ def define_variables(model: StockpileModel) -> None:
     s, lp = model.scenario, model.lp
     for option in s.options:
         for fy in rules.orderable_fys(s, option):
-            lp.add_column("order", (option.material, option.name, fy))
+            lp.add_column(ORDER.name, (option.material, option.name, fy))
             tier_list = rules.tiers(option)
             if len(tier_list) > 1:
                 for k, (width, _) in enumerate(tier_list, start=1):
-                    lp.add_column("buy", (option.material, option.name, k, fy),
+                    lp.add_column(BUY.name, (option.material, option.name, k, fy),
                                   upper=INF if width is None else width)
     for code, material in s.materials.items():
         for fy in s.fys:
-            lp.add_column("inv", (code, fy))
+            lp.add_column(INV.name, (code, fy))
             if material.disposal.allowed:
                 limit = material.disposal.max_per_fy
-                lp.add_column("sell", (code, fy), upper=INF if limit is None else limit.at(fy))
+                lp.add_column(SELL.name, (code, fy), upper=INF if limit is None else limit.at(fy))
             if material.goal.at(fy) > 0:
-                lp.add_column("short", (code, fy))
+                lp.add_column(SHORT.name, (code, fy))
             if material.draw.at(fy) > 0:
-                lp.add_column("unmet_draw", (code, fy), upper=material.draw.at(fy))
+                lp.add_column(UNMET_DRAW.name, (code, fy), upper=material.draw.at(fy))
     for fy in s.fys:
-        lp.add_column("fund", (fy,), lower=-INF)
-        lp.add_column("deficit", (fy,))
+        lp.add_column(FUND_BALANCE.name, (fy,), lower=-INF)
+        lp.add_column(DEFICIT.name, (fy,))
 
 
 def define_price_tiers(model: StockpileModel) -> None:
@@ -120,7 +124,7 @@ def define_price_tiers(model: StockpileModel) -> None:
                 buy = lp.col("buy", option.material, option.name, k, fy)
                 terms[buy] = -1.0
                 model.spend_terms[fy][buy] = price * factor
-            lp.add_row("tiers", (option.material, option.name, fy), terms, "=", 0.0)
+            lp.add_row(TIERS.name, (option.material, option.name, fy), terms, "=", 0.0)
 
 
 def define_balance(model: StockpileModel) -> None:
@@ -152,7 +156,7 @@ def define_balance(model: StockpileModel) -> None:
                 terms[lp.col("sell", code, fy)] = 1.0
             if lp.has_col("unmet_draw", code, fy):
                 terms[lp.col("unmet_draw", code, fy)] = -1.0
-            lp.add_row("balance", (code, fy), terms, "=", rhs)
+            lp.add_row(BALANCE.name, (code, fy), terms, "=", rhs)
 
 
 def define_goal(model: StockpileModel) -> None:
@@ -162,7 +166,7 @@ def define_goal(model: StockpileModel) -> None:
         for fy in s.fys:
             goal = material.goal.at(fy)
             if goal > 0:
-                lp.add_row("goal", (code, fy),
+                lp.add_row(GOAL.name, (code, fy),
                            {lp.col("inv", code, fy): 1.0, lp.col("short", code, fy): 1.0}, ">=", goal)
 
 
@@ -172,22 +176,22 @@ def define_capacity(model: StockpileModel) -> None:
     avail[s,y] is the product of the availability multipliers of the disruption events in force
     for the option's country and material (1 when none; an export ban sets it to 0).
     """
-    _define_option_limit(model, "capacity", recycling=False)
+    _define_option_limit(model, CAPACITY, recycling=False)
 
 
 def define_recycling(model: StockpileModel) -> None:
     """recycling[m,r,y]: order[m,r,y] <= feedstock[r,y] * yield[r,y] * avail[r,y] per stream r."""
-    _define_option_limit(model, "recycling", recycling=True)
+    _define_option_limit(model, RECYCLING, recycling=True)
 
 
-def _define_option_limit(model: StockpileModel, family: str, recycling: bool) -> None:
+def _define_option_limit(model: StockpileModel, family: RowFamily, recycling: bool) -> None:
     s, lp = model.scenario, model.lp
     for option in s.options:
         if isinstance(option, RecyclingStream) != recycling:
             continue
         for fy in rules.orderable_fys(s, option):
             order = lp.col("order", option.material, option.name, fy)
-            lp.add_row(family, (option.material, option.name, fy), {order: 1.0}, "<=",
+            lp.add_row(family.name, (option.material, option.name, fy), {order: 1.0}, "<=",
                        rules.capacity(s, option, fy))
 
 
@@ -219,8 +223,8 @@ def define_fund(model: StockpileModel) -> None:
             terms[lp.col("inv", code, fy)] = holding
             if lp.has_col("sell", code, fy):
                 terms[lp.col("sell", code, fy)] = -material.disposal.price.at(fy) / MONEY_SCALE
-        lp.add_row("fund", (fy,), terms, "=", rhs)
-        lp.add_row("fund_floor", (fy,), {lp.col("fund", fy): 1.0, lp.col("deficit", fy): 1.0},
+        lp.add_row(FUND.name, (fy,), terms, "=", rhs)
+        lp.add_row(FUND_FLOOR.name, (fy,), {lp.col("fund", fy): 1.0, lp.col("deficit", fy): 1.0},
                    ">=", f.floor.at(fy) / MONEY_SCALE)
 
 
@@ -237,11 +241,11 @@ def define_obligation_cap(model: StockpileModel) -> None:
         for fy in s.fys:
             terms = {lp.col("order", o.material, o.name, fy): 1.0
                      for o in rules.options_of(s, code) if lp.has_col("order", o.material, o.name, fy)}
-            lp.add_row("amp_limit", (code, fy), terms, "<=", material.amp_limit.at(fy))
+            lp.add_row(AMP_LIMIT.name, (code, fy), terms, "<=", material.amp_limit.at(fy))
     cap = s.fund.obligation_cap
     if cap is not None:
         for fy in s.fys:
-            lp.add_row("obligation_cap", (fy,), dict(model.spend_terms[fy]), "<=",
+            lp.add_row(OBLIGATION_CAP.name, (fy,), dict(model.spend_terms[fy]), "<=",
                        (cap.at(fy) - s.fund.committed_payments.at(fy)) / MONEY_SCALE)
 
 
@@ -261,7 +265,7 @@ def define_partner_share(model: StockpileModel) -> None:
             terms = {lp.col("order", o.material, o.name, fy): (1.0 if rules.is_trusted(s, o) else 0.0) - alpha
                      for o in options if lp.has_col("order", o.material, o.name, fy)}
             if terms:
-                lp.add_row("partner_share", (code, fy), terms, ">=", 0.0)
+                lp.add_row(PARTNER_SHARE.name, (code, fy), terms, ">=", 0.0)
 
 
 def define_covered_ban(model: StockpileModel) -> None:
@@ -274,7 +278,7 @@ def define_covered_ban(model: StockpileModel) -> None:
     for option in s.options:
         for fy in rules.orderable_fys(s, option):
             if rules.bans_hitting(s, option, fy):
-                lp.add_row("ban", (option.material, option.name, fy),
+                lp.add_row(BAN.name, (option.material, option.name, fy),
                            {lp.col("order", option.material, option.name, fy): 1.0}, "<=", 0.0)
 
 
@@ -295,20 +299,20 @@ def define_concentration_cap(model: StockpileModel) -> None:
             for country in rules.countries_of(o for o in orderable if rules.is_foreign(s, o)):
                 terms = {lp.col("order", o.material, o.name, fy): (1.0 if o.country == country else 0.0) - beta
                          for o in orderable}
-                lp.add_row("concentration", (code, country, fy), terms, "<=", 0.0)
+                lp.add_row(CONCENTRATION.name, (code, country, fy), terms, "<=", 0.0)
 
 
 def define_fixed_order(model: StockpileModel) -> None:
     """fixed_order[m,s,y]: order[m,s,y] = fixed[s,y] for each FY an option's ``fixed`` lists.
 
     A hard limit: with a ban, a floor or a cap it can leave no feasible plan, which the
-    infeasibility diagnosis (stockpile/diagnose.py) then names as ``supply[i].fixed.FY``.
+    infeasibility diagnosis (stockpile/solve/diagnose.py) then names as ``supply[i].fixed.FY``.
     """
     s, lp = model.scenario, model.lp
     for option in s.options:
         for fy, tonnes in option.fixed.points:
             if lp.has_col("order", option.material, option.name, fy):
-                lp.add_row("fixed_order", (option.material, option.name, fy),
+                lp.add_row(FIXED_ORDER.name, (option.material, option.name, fy),
                            {lp.col("order", option.material, option.name, fy): 1.0}, "=", tonnes)
 
 

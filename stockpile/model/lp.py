@@ -8,6 +8,7 @@ and every row keeps its family and key, so duals map back to what a planner aske
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -114,3 +115,22 @@ class LinearProgram:
 def column_name(family: str, key: tuple) -> str:
     """``family[k1,k2,...]``, the structured name rows and columns carry in reports and LP files."""
     return f"{family}[{','.join(str(k) for k in key)}]" if key else family
+
+
+def parse_name(name: str) -> tuple[str, tuple]:
+    """The family and key of a ``family[k1,k2,...]`` name: the inverse of :func:`column_name`.
+
+    ``parse_name("capacity[Co,Canada import,2029]") == ("capacity", ("Co", "Canada import", 2029))``.
+    A key part written as an integer (an FY, a price tier, a row number) comes back as an int,
+    any other as text; a name without brackets has the empty key. Names of materials, options,
+    countries and futures round-trip as long as they hold no comma and do not read as integers.
+    """
+    family, bracket, rest = name.partition("[")
+    if not bracket:
+        return name, ()
+    if not rest.endswith("]"):
+        raise ValueError(f"{name!r} is not a family[key] name")
+    return family, tuple(int(part) if _INTEGER.fullmatch(part) else part for part in rest[:-1].split(","))
+
+
+_INTEGER = re.compile(r"-?[0-9]+")

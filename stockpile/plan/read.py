@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from stockpile.scenario import rules
+from stockpile.model.families import MARGINAL_ROWS, row_family
 from stockpile.model.build import MONEY_SCALE, StockpileModel
 from stockpile.scenario.references import effective_tags, option_kind
 from stockpile.scenario.schema import Scenario
@@ -202,32 +203,30 @@ def marginal_tables(model: StockpileModel, solution: Solution) -> dict[str, pd.D
     ``shortfall_reduction_per_million``: how much the weighted relative shortfall falls with $1M
     more appropriation in that FY (minus the dual of fund[y], whose right-hand side holds the
     appropriation in $M). ``shortfall_reduction_per_tonne``: the same for one more tonne of an
-    option's capacity in an FY. Zero where the limit does not bind.
+    option's capacity in an FY. Zero where the limit does not bind. Which row families fill
+    which table is each family's ``marginal_table`` (:mod:`stockpile.model.families`).
     """
     lp, duals = model.lp, solution.readiness_duals or [0.0] * model.lp.n_rows
     scope = len(lp.scope)  # in a two-stage model, only the rows of the future being read
-    appropriation, capacity = [], []
+    records: dict[str, list[dict]] = {table: [] for table in MARGINAL_TABLES}
     for row in _marginal_rows(lp):
-        family = lp.row_family[row]
-        key = lp.row_key[row][scope:]
-        if family == "fund":
-            appropriation.append(dict(fy=key[0], shortfall_reduction_per_million=_clean(-duals[row], 1e-9)))
-        else:
-            material, option, fy = key
-            capacity.append(dict(material=material, option=option, fy=fy,
-                                 shortfall_reduction_per_tonne=_clean(-duals[row], 1e-9)))
-    return {
-        "marginal_appropriation": pd.DataFrame(appropriation, columns=["fy", "shortfall_reduction_per_million"]),
-        "marginal_capacity": pd.DataFrame(capacity, columns=["material", "option", "fy",
-                                                             "shortfall_reduction_per_tonne"]),
-    }
+        family = row_family(lp.row_family[row])
+        record = family.fields(lp.row_key[row][scope:])
+        record[MARGINAL_TABLES[family.marginal_table][-1]] = _clean(-duals[row], 1e-9)
+        records[family.marginal_table].append(record)
+    return {table: pd.DataFrame(records[table], columns=columns) for table, columns in MARGINAL_TABLES.items()}
 
 
-MARGINAL_FAMILIES = ("fund", "capacity", "recycling")
+MARGINAL_TABLES = {
+    "marginal_appropriation": ["fy", "shortfall_reduction_per_million"],
+    "marginal_capacity": ["material", "option", "fy", "shortfall_reduction_per_tonne"],
+}
+"""Each marginal table's columns: the key fields of its row families, then the marginal value."""
 
 
 def _marginal_rows(lp) -> list[int]:
-    """The rows of :data:`MARGINAL_FAMILIES` in the LP's current scope (all of them outside a tree).
+    """The rows of :data:`~stockpile.model.families.MARGINAL_ROWS` in the LP's current scope (all
+    of them outside a tree).
 
     Grouped by scope in one pass and kept on the LP: a tree of K futures reads each future's plan
     in turn, and scanning every row for each would cost K x rows."""
@@ -236,7 +235,7 @@ def _marginal_rows(lp) -> list[int]:
     if cached is None or cached[0] != (lp.n_rows, width):
         groups: dict[tuple, list[int]] = {}
         for row, family in enumerate(lp.row_family):
-            if family in MARGINAL_FAMILIES:
+            if family in MARGINAL_ROWS:
                 groups.setdefault(lp.row_key[row][:width], []).append(row)
         cached = ((lp.n_rows, width), groups)
         lp._marginal_rows_cache = cached

@@ -31,6 +31,7 @@ import pandas as pd
 from stockpile.scenario import rules
 from stockpile.plan.audit import audit_plan
 from stockpile.errors import AuditError, InputError, SolveError
+from stockpile.model.families import HERE_AND_NOW
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.model.build import MONEY_SCALE, StockpileModel, build
 from stockpile.plan.read import Plan, read_plan
@@ -38,7 +39,6 @@ from stockpile.scenario.load import scenario_from_dict
 from stockpile.scenario.schema import RecyclingStream, Scenario, to_plain
 from stockpile.solve.lexicographic import LEXICOGRAPHIC, Solution, solve_model
 
-HERE_AND_NOW = ("order", "buy", "sell")
 LARGE_MODEL_COLUMNS = 20_000
 """Above this size the tree is solved by interior point: simplex is slow on scenario-indexed LPs."""
 
