@@ -24,7 +24,8 @@ from stockpile.model.build import build
 from stockpile.plan.read import read_plan
 from stockpile.scenario.schema import Scenario, load_scenario, scenario_from_dict
 from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
-from stockpile.analysis.sweep.run import PointSolver, _patch, apply_point, chunk_size, grid, parse_vary, run_sweep, same_shape
+from stockpile.analysis.sweep.points import apply_point, grid, parse_vary
+from stockpile.analysis.sweep.run import PointSolver, _patch, chunk_size, run_sweep, same_shape
 
 from .generate import generate, size_of
 

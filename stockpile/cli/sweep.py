@@ -47,7 +47,8 @@ def sweep(
     """Solve one scenario for many parameter values: the frontier as a table, a CSV and a workbook."""
     from stockpile.outputs.files import atomic_write, check_writable
     from stockpile.scenario.schema import load_scenario
-    from stockpile.analysis.sweep.run import grid, parse_vary, read_sweep_file, run_sweep
+    from stockpile.analysis.sweep.points import grid, parse_vary, read_sweep_file
+    from stockpile.analysis.sweep.run import run_sweep
     from stockpile.analysis.sweep.workbook import write_sweep_workbook
 
     try:
