@@ -20,7 +20,9 @@ import pytest
 from stockpile.model.lp import INF
 from stockpile.model.build import build
 from stockpile.scenario.schema import load_scenario
-from stockpile.solve.lexicographic import HighsBackend, PulpBackend, solve_model
+from stockpile.solve.backends.highs import HighsBackend
+from stockpile.solve.backends.pulp import PulpBackend
+from stockpile.solve.lexicographic import solve_model
 
 from conftest import EXAMPLE
 

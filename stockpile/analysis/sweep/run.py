@@ -56,44 +56,24 @@ def same_shape(a: LinearProgram, b: LinearProgram) -> bool:
             and a.row_sense == b.row_sense and a.row_cols == b.row_cols)
 
 
-def _patch(backend, old: LinearProgram, new: LinearProgram) -> None:
-    """Change in HiGHS every bound, right-hand side and coefficient where ``new`` differs from ``old``.
-
-    Whole lists are compared first (in C): a sweep point usually changes only right-hand sides.
-    """
-    highs, inf = backend.highs, backend.inf
-    if old.col_lower != new.col_lower or old.col_upper != new.col_upper:
-        for col, (lo_old, up_old, lo, up) in enumerate(zip(old.col_lower, old.col_upper, new.col_lower, new.col_upper)):
-            if lo_old != lo or up_old != up:
-                highs.changeColBounds(col, max(lo, -inf), min(up, inf))
-    if old.row_coefs != new.row_coefs:
-        for row, (before_row, after_row) in enumerate(zip(old.row_coefs, new.row_coefs)):
-            if before_row != after_row:
-                for col, before, after in zip(new.row_cols[row], before_row, after_row):
-                    if before != after:
-                        highs.changeCoeff(row, col, after)
-    backend.lp = new
-    if old.row_rhs != new.row_rhs:
-        for row, (before, after) in enumerate(zip(old.row_rhs, new.row_rhs)):
-            if before != after:
-                backend.set_row_rhs(row, after)
-
-
 class PointSolver:
-    """Solves sweep points warm on one HiGHS model (one per process); other solvers solve cold."""
+    """Solves sweep points warm on one solver model (one per process) when its backend can patch
+    it in place and warm-start it (HiGHS); other solvers solve each point cold."""
 
     def __init__(self, base: Scenario, solver: str, time_limit: float | None):
-        from stockpile.solve.lexicographic import HighsBackend, add_lexicographic_rows, solve_model
+        from stockpile.solve.backends.factory import make_backend
+        from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
 
         self.base, self.solver, self.time_limit = base, solver, time_limit
-        self.warm = solver in ("highs", "highs-ipm")
         model = build(base)
         add_lexicographic_rows(model.lp)
-        self.backend = HighsBackend(model.lp, method="ipm" if solver == "highs-ipm" else "simplex") if self.warm else None
-        solution = solve_model(model, solver, time_limit, backend=self.backend)
+        backend = make_backend(model.lp, solver)
+        self.warm = backend.can_patch and backend.can_warm_start
+        self.backend = backend if self.warm else None
+        solution = solve_model(model, solver, time_limit, backend=backend)
         # Where each chunk starts: the base's bases, and whether it had no deficit (see
         # solve_model's no_deficit_hint); each point passes its own on to the next.
-        self.base_start = (solution.bases, self._no_deficit(solution))
+        self.base_start = (solution.bases, self.had_no_deficit(solution))
         self.loaded = model.lp
 
     def solve_chunk(self, points: Iterable[Point]) -> list[dict[str, Any]]:
@@ -102,7 +82,7 @@ class PointSolver:
         if self.backend is not None:
             # From a cleared solver and the base's bases, the chunk's sequence of solves is the same
             # whatever ran before in this process: results never depend on the executor.
-            self.backend.highs.clearSolver()
+            self.backend.clear_solver()
         for point in points:
             row, start = self.solve_point(point, start)
             rows.append(row)
@@ -119,7 +99,7 @@ class PointSolver:
             add_lexicographic_rows(model.lp)
             warm = self.warm and same_shape(model.lp, self.loaded)
             if warm:
-                _patch(self.backend, self.loaded, model.lp)
+                self.backend.patch(self.loaded, model.lp)
                 self.loaded = model.lp
                 bases, no_deficit = start
                 solution = solve_model(model, self.solver, self.time_limit, backend=self.backend, start_bases=bases,
@@ -134,9 +114,10 @@ class PointSolver:
             return {"status": "failed", "reason": str(exc)}, self.base_start
         row = point_row(plan)
         row["warm"] = warm
-        return row, ((solution.bases, self._no_deficit(solution)) if warm else self.base_start)
+        return row, ((solution.bases, self.had_no_deficit(solution)) if warm else self.base_start)
 
-    def _no_deficit(self, solution) -> bool:
+    def had_no_deficit(self, solution) -> bool:
+        """True when the solution's Fund deficit is 0 (within tolerance): the next point's hint."""
         return solution.objective_values["deficit"] <= self.base.objective.absolute_tolerance
 
 
