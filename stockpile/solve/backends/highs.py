@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from stockpile.model.lp import LinearProgram
+from stockpile.solve.backends.names import file_names
 from stockpile.solve.status import SolverRun, SolveStatus
 
 PRIMAL_SIMPLEX, DEFAULT_SIMPLEX = 4, 1
@@ -213,10 +214,18 @@ class HighsBackend:
         return run
 
     def write(self, path: Path, objective: dict[int, float] | None = None) -> None:
-        """Write the current model as an LP or MPS file (HiGHS picks the format by suffix)."""
+        """Write the current model as an LP or MPS file (HiGHS picks the format by suffix).
+
+        Rows and columns are named here, not when the model is passed: names are only for files
+        (``balance(Sb,2028)``, see :mod:`stockpile.solve.backends.names`), and solves stay as fast."""
         self.sync_rows()
         if objective is not None:
             self._set_costs(objective)
+        lp = self.lp
+        for col, name in enumerate(file_names(lp.col_name(c) for c in range(lp.n_cols))):
+            self.highs.passColName(col, name)
+        for row, name in enumerate(file_names(lp.row_name(r) for r in range(lp.n_rows))):
+            self.highs.passRowName(row, name)
         self.highs.writeModel(str(path))
 
 
