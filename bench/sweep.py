@@ -25,7 +25,8 @@ from stockpile.plan.read import read_plan
 from stockpile.scenario.load import load_scenario, scenario_from_dict
 from stockpile.scenario.schema import Scenario
 from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
-from stockpile.analysis.sweep.run import PointSolver, _patch, apply_point, chunk_size, grid, parse_vary, run_sweep, same_shape
+from stockpile.analysis.sweep.points import apply_point, grid, parse_vary
+from stockpile.analysis.sweep.run import PointSolver, chunk_size, run_sweep, same_shape
 
 from .generate import generate, size_of
 
@@ -73,7 +74,7 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
     size = chunk_size(len(points))
     for first in range(0, len(points), size):
         bases, no_deficit = solver.base_start
-        solver.backend.highs.clearSolver()
+        solver.backend.clear_solver()
         for point in points[first:first + size]:
             scenario = apply_point(base, point)
             started = time.perf_counter()
@@ -81,10 +82,10 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
             add_lexicographic_rows(model.lp)
             built = time.perf_counter()
             assert same_shape(model.lp, solver.loaded)
-            _patch(solver.backend, solver.loaded, model.lp)
+            solver.backend.patch(solver.loaded, model.lp)
             solver.loaded = model.lp
             solution = solve_model(model, backend=solver.backend, start_bases=bases, no_deficit_hint=no_deficit)
-            bases, no_deficit = solution.bases, solver._no_deficit(solution)
+            bases, no_deficit = solution.bases, solver.had_no_deficit(solution)
             solved = time.perf_counter()
             audit_plan(scenario, read_plan(model, solution).tables)
             build_s += built - started

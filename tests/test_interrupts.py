@@ -19,7 +19,8 @@ from stockpile.solve.diagnose import InfeasibleError
 from stockpile.errors import SolveError
 from stockpile.plan.pipeline import plan_scenario
 from stockpile.scenario.load import scenario_from_dict
-from stockpile.solve.lexicographic import INTERRUPTED, TIME_LIMIT, HighsBackend, SolverRun
+from stockpile.solve.backends.highs import HighsBackend
+from stockpile.solve.status import SolverRun, SolveStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "stockpile" / "examples" / "example.toml"
@@ -46,7 +47,7 @@ def assert_untouched(outputs: dict[str, Path]) -> None:
     assert not list(folder.glob(".*.tmp*")), "a temporary file was left behind"
 
 
-def stop_in_stage(status: str, stage_number: int = 1):
+def stop_in_stage(status: SolveStatus, stage_number: int = 1):
     """A backend solve that is optimal until call ``stage_number``, then stops with ``status``."""
     real = HighsBackend.solve
     calls = {"n": 0}
@@ -61,7 +62,7 @@ def stop_in_stage(status: str, stage_number: int = 1):
 
 @pytest.mark.parametrize("stage_number, stage", [(1, "deficit"), (2, "shortfall"), (3, "cost")])
 def test_time_limit_reports_the_stage_and_writes_nothing(monkeypatch, outputs, stage_number, stage) -> None:
-    monkeypatch.setattr(HighsBackend, "solve", stop_in_stage(TIME_LIMIT, stage_number))
+    monkeypatch.setattr(HighsBackend, "solve", stop_in_stage(SolveStatus.TIME_LIMIT, stage_number))
     result = runner.invoke(app, solve_args(outputs))
     assert result.exit_code == 1, result.output
     assert f"no optimal plan in the {stage} stage" in result.output
@@ -71,7 +72,7 @@ def test_time_limit_reports_the_stage_and_writes_nothing(monkeypatch, outputs, s
 
 
 def test_interrupt_inside_the_solver_exits_1_and_writes_nothing(monkeypatch, outputs) -> None:
-    monkeypatch.setattr(HighsBackend, "solve", stop_in_stage(INTERRUPTED, 2))
+    monkeypatch.setattr(HighsBackend, "solve", stop_in_stage(SolveStatus.INTERRUPTED, 2))
     result = runner.invoke(app, solve_args(outputs))
     assert result.exit_code == 1 and "interrupted" in result.output and "infeasible" not in result.output
     assert_untouched(outputs)

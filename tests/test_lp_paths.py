@@ -2,10 +2,10 @@
 
 ``HighsBackend`` passes stockpile's own sparse arrays straight to HiGHS; ``PulpBackend`` rebuilds
 the LP as a PuLP problem (for ``highs-pulp`` and CBC). Both write what they would solve as MPS;
-read back with highspy and mapped onto stockpile's column and row numbers (HiGHS names them
-``c17``/``r4``, PuLP ``x17_order_...``/``r4_balance_...``), the two files must hold the same
-columns, bounds, rows, right-hand sides, objective and matrix entries, and both must be the LP
-stockpile built. Then the three lexicographic stages give the same objective values either way.
+read back with highspy and mapped onto stockpile's column and row numbers (HiGHS writes
+stockpile's names, ``balance(Sb,2028)``; PuLP ``x17_order_...``/``r4_balance_...``), the two files
+must hold the same columns, bounds, rows, right-hand sides, objective and matrix entries, and both
+must be the LP stockpile built. Then the three lexicographic stages give the same objective values either way.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ import pytest
 from stockpile.model.lp import INF
 from stockpile.model.build import build
 from stockpile.scenario.load import load_scenario
-from stockpile.solve.lexicographic import HighsBackend, PulpBackend, solve_model
+from stockpile.solve.backends.highs import HighsBackend
+from stockpile.solve.backends.names import file_names
+from stockpile.solve.backends.pulp import PulpBackend
+from stockpile.solve.lexicographic import solve_model
 
 from conftest import EXAMPLE
 
@@ -30,23 +33,28 @@ BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml
 SCENARIOS = {"example": EXAMPLE, "baseline": BASELINE}
 
 
-def _index(name: str) -> int:
-    """Stockpile's column or row number from a name either backend wrote."""
+def _index(name: str, named: dict[str, int]) -> int:
+    """Stockpile's column or row number from a name either backend wrote (``named``: HiGHS's)."""
+    if name in named:
+        return named[name]
     match = re.match(r"^[cxr](\d+)(?:_|$)", name)
     assert match, f"unexpected name {name!r} in an MPS file"
     return int(match.group(1))
 
 
-def _read(path: Path) -> dict:
-    """An MPS file as {cols: {j: (lower, upper, cost)}, rows: {i: (lower, upper)}, matrix: {(i, j): a}}."""
+def _read(path: Path, built) -> dict:
+    """An MPS file of the LP ``built`` as {cols: {j: (lower, upper, cost)}, rows: {i: (lower, upper)},
+    matrix: {(i, j): a}}."""
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     assert highs.readModel(str(path)) == highspy.HighsStatus.kOk
     lp = highs.getLp()
     inf = highspy.kHighsInf
     clean = lambda v: INF if v >= inf else (-INF if v <= -inf else float(v))  # noqa: E731
-    cols = [_index(n) for n in lp.col_names_]
-    rows = [_index(n) for n in lp.row_names_]
+    named_cols = {n: j for j, n in enumerate(file_names(built.col_name(j) for j in range(built.n_cols)))}
+    named_rows = {n: i for i, n in enumerate(file_names(built.row_name(i) for i in range(built.n_rows)))}
+    cols = [_index(n, named_cols) for n in lp.col_names_]
+    rows = [_index(n, named_rows) for n in lp.row_names_]
     matrix = lp.a_matrix_
     assert matrix.format_ == highspy.MatrixFormat.kColwise
     entries = {}
@@ -94,7 +102,7 @@ def test_highs_direct_and_pulp_write_the_same_lp(which, tmp_path):
     objective = lp.objectives["shortfall"]
     HighsBackend(lp).write(tmp_path / "direct.mps", objective=objective)
     PulpBackend(lp, "highs").write(tmp_path / "pulp.mps", objective=objective)
-    direct, through_pulp, built = _read(tmp_path / "direct.mps"), _read(tmp_path / "pulp.mps"), _expected(lp, objective)
+    direct, through_pulp, built = _read(tmp_path / "direct.mps", lp), _read(tmp_path / "pulp.mps", lp), _expected(lp, objective)
     assert len(direct["cols"]) == len(through_pulp["cols"]) == lp.n_cols
     assert len(direct["rows"]) == len(through_pulp["rows"]) == lp.n_rows
     assert len(direct["matrix"]) == len(through_pulp["matrix"]) == lp.n_nonzeros

@@ -6,7 +6,7 @@ the baseline, and a scenario with billions of dollars and millions of tonnes, st
 HiGHS directly and check what HiGHS reports: optimal, primal and dual feasible, no infeasibility,
 no complementarity violation, its primal-dual objective error, the residuals of its solution
 recomputed here (A x against the row values, c - A'y - z), and no warning in its log: each stage's
-objective is scaled to a largest cost of about 1 (stockpile.solve.objective_scale; readiness costs
+objective is scaled to a largest cost of about 1 (stockpile.solve.lexicographic.objective_scale; readiness costs
 are weight / goal, about 4e-5 per tonne, which HiGHS would call "excessively small"), and a
 lexicographic row whose optimum is 0 is held at 0, not at 1e-9.
 """
@@ -22,7 +22,8 @@ from stockpile.model.lp import INF
 from stockpile.model.build import build
 from stockpile.scenario.load import load_scenario, scenario_from_dict
 from stockpile.scenario.schema import to_plain
-from stockpile.solve.lexicographic import HighsBackend, solve_model
+from stockpile.solve.backends.highs import HighsBackend
+from stockpile.solve.lexicographic import solve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -22,7 +22,8 @@ from stockpile.plan.pipeline import plan_scenario
 from stockpile.scenario.load import load_scenario
 from stockpile.solve.lexicographic import solve_model
 from stockpile.analysis import executor
-from stockpile.analysis.sweep.run import MAX_CHUNK, MIN_CHUNK, Setting, chunk_size, apply_point, grid, parse_vary, read_sweep_file, run_sweep
+from stockpile.analysis.sweep.points import Setting, apply_point, grid, parse_vary, read_sweep_file
+from stockpile.analysis.sweep.run import MAX_CHUNK, MIN_CHUNK, chunk_size, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -26,7 +26,8 @@ from stockpile.model.lp import INF
 from stockpile.model.build import MONEY_SCALE, build
 from stockpile.scenario.load import scenario_from_dict
 from stockpile.scenario.schema import Scenario, to_plain
-from stockpile.solve.lexicographic import OPTIMAL, make_backend
+from stockpile.solve.backends.factory import make_backend
+from stockpile.solve.status import SolveStatus
 
 SHAPES = ("flat", "profile")
 
@@ -69,24 +70,24 @@ def solvable_through(scenario: Scenario, through_fy: int, shape: str, amount: fl
     fixed = None if amount is None else amount / unit
     budget = lp.add_column(BUDGET.name, (), lower=0.0 if fixed is None else fixed,
                            upper=INF if fixed is None else fixed)
+    backend = make_backend(lp, solver)
     for row in range(lp.n_rows):
         if lp.row_family[row] != FUND.name:
             continue
         fy = lp.row_key[row][0]
         profile = scenario.fund.appropriation.at(fy)
-        lp.row_rhs[row] -= profile / MONEY_SCALE
+        backend.set_rhs(row, lp.row_rhs[row] - profile / MONEY_SCALE)
         per_unit = 1.0 if shape == "flat" else profile / MONEY_SCALE
         if per_unit:
-            lp.row_cols[row].append(budget)
-            lp.row_coefs[row].append(-per_unit)
+            backend.set_coefficient(row, budget, -per_unit)
     for col in range(lp.n_cols):
         family, key = lp.col_family[col], lp.col_key[col]
         if family in ELASTIC_SLACKS and key[-1] <= through_fy:
-            lp.col_upper[col] = 0.0
-    run = make_backend(lp, solver).solve({budget: 1.0}, time_limit)
-    if run.status == OPTIMAL:
+            backend.set_bounds(col, lp.col_lower[col], 0.0)
+    run = backend.solve({budget: 1.0}, time_limit)
+    if run.status.is_ok:
         return run.x[budget] * unit
-    if run.status == "infeasible":
+    if run.status == SolveStatus.INFEASIBLE:
         return None
     raise SolveError(f"scenario {scenario.name!r}: the least-budget LP ended {run.status} ({run.detail})")
 

@@ -46,7 +46,8 @@ def sweep(
     """Solve one scenario for many parameter values: the frontier as a table, a CSV and a workbook."""
     from stockpile.outputs.files import atomic_write, check_writable
     from stockpile.scenario.load import load_scenario
-    from stockpile.analysis.sweep.run import grid, parse_vary, read_sweep_file, run_sweep
+    from stockpile.analysis.sweep.points import grid, parse_vary, read_sweep_file
+    from stockpile.analysis.sweep.run import run_sweep
     from stockpile.analysis.sweep.workbook import write_sweep_workbook
 
     with reported_errors(interrupted=lambda: f"interrupted: the points finished so far are in {csv_path}; "

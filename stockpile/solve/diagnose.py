@@ -38,6 +38,7 @@ from stockpile.model.build import MONEY_SCALE, StockpileModel, build
 from stockpile.scenario.load import scenario_from_dict
 from stockpile.scenario.schema import Scenario, to_plain
 from stockpile.solve.relaxations import LimitContext, Relaxation, apply_relaxations, row_relaxations
+from stockpile.solve.status import SolveStatus, StageFailed
 
 VIOLATION_TOL = 1e-7
 """A slack below this (relative to its row's reference scale) is solver noise, not a violation."""
@@ -193,7 +194,7 @@ def elastic_program(model: StockpileModel) -> ElasticProgram:
 
 def _solve(elastic: ElasticProgram, allowed: set[str] | None, deadline: float):
     """Least penalised violation with slack only on rows all of whose keys are ``allowed`` (None: all)."""
-    from stockpile.solve.lexicographic import OPTIMAL, make_backend
+    from stockpile.solve.backends.factory import make_backend
 
     lp = elastic.lp
     upper = list(lp.col_upper)
@@ -207,7 +208,7 @@ def _solve(elastic: ElasticProgram, allowed: set[str] | None, deadline: float):
         run = make_backend(lp, DIAGNOSIS_SOLVER).solve(objective, max(deadline - time.perf_counter(), 0.5))
     finally:
         lp.col_upper[:] = upper
-    return run if run.status == OPTIMAL else None, run
+    return run if run.status.is_ok else None, run
 
 
 def _violated(elastic: ElasticProgram, x: list[float]) -> dict[int, float]:
@@ -278,7 +279,7 @@ def _key_order(r: Relaxation) -> tuple:
 
 def _confirm(diagnosis: Diagnosis, deadline: float) -> bool | None:
     """Re-solve the scenario with every relaxation applied (first stage only: feasibility)."""
-    from stockpile.solve.lexicographic import INFEASIBLE, OPTIMAL, make_backend
+    from stockpile.solve.backends.factory import make_backend
 
     try:
         relaxed = scenario_from_dict(diagnosis.apply(to_plain(diagnosis.scenario)), source="<relaxed scenario>")
@@ -287,19 +288,19 @@ def _confirm(diagnosis: Diagnosis, deadline: float) -> bool | None:
     model = build(relaxed)
     run = make_backend(model.lp, DIAGNOSIS_SOLVER).solve(model.lp.objectives.get("deficit", {}),
                                                          max(deadline - time.perf_counter(), 0.5))
-    if run.status == OPTIMAL:
+    if run.status.is_ok:
         return True
-    return False if run.status == INFEASIBLE else None
+    return False if run.status == SolveStatus.INFEASIBLE else None
 
 
 def diagnose_failure(scenario: Scenario, exc: SolveError, time_limit: float | None = None) -> SolveError:
     """The error to report for a failed solve: the diagnosis when the hard limits conflict, else ``exc``.
 
     A solve stopped by its time limit or an interrupt is reported as it is (a diagnosis would take
-    as long again); so is a failure the elastic copy shows is not about hard limits.
+    as long again); so is a failure the elastic copy shows is not about hard limits, and one that
+    is not a stage's (no solver status to go by).
     """
-    message = str(exc)
-    if "time limit" in message or "interrupt" in message:
+    if not isinstance(exc, StageFailed) or exc.status.stopped_early:
         return exc
     try:
         diagnosis = diagnose(scenario, time_limit)

@@ -37,6 +37,7 @@ from stockpile.model.build import MONEY_SCALE, StockpileModel, build
 from stockpile.plan.read import Plan, read_plan
 from stockpile.scenario.load import scenario_from_dict
 from stockpile.scenario.schema import RecyclingStream, Scenario, to_plain
+from stockpile.solve.backends.factory import solver_for_large_models
 from stockpile.solve.lexicographic import LEXICOGRAPHIC, Solution, solve_model
 
 LARGE_MODEL_COLUMNS = 20_000
@@ -204,8 +205,8 @@ def _future_value(model: HedgeModel, name: str, objective: str, x: list[float]) 
 def _solver_for(model: HedgeModel, solver: str | None) -> str:
     if solver:
         return solver
-    if model.lp.n_cols > LARGE_MODEL_COLUMNS and model.base.solver.name == "highs":
-        return "highs-ipm"
+    if model.lp.n_cols > LARGE_MODEL_COLUMNS:
+        return solver_for_large_models(model.base.solver.name)
     return model.base.solver.name
 
 

@@ -1,0 +1,36 @@
+"""The one place a solver name meets a backend class.
+
+Everything else asks the backend what it can do (``can_warm_start``, ``can_patch``) and what it
+is (``version()``), never compares solver names.
+"""
+
+from __future__ import annotations
+
+from stockpile.errors import InputError
+from stockpile.model.lp import LinearProgram
+from stockpile.scenario.schema import SOLVERS
+from stockpile.solve.backends.highs import HighsBackend
+from stockpile.solve.backends.pulp import PulpBackend
+
+Backend = HighsBackend | PulpBackend
+
+
+def make_backend(lp: LinearProgram, solver: str) -> Backend:
+    """``highs``: HiGHS simplex through highspy; ``highs-ipm``: its interior point; ``highs-pulp``
+    and ``cbc``: through PuLP. An unknown name is an :class:`InputError` naming the known ones."""
+    match solver:
+        case "highs":
+            return HighsBackend(lp)
+        case "highs-ipm":
+            return HighsBackend(lp, method="ipm")
+        case "highs-pulp":
+            return PulpBackend(lp, "highs")
+        case "cbc":
+            return PulpBackend(lp, "cbc")
+    raise InputError(None, "solver", f"unknown solver {solver!r} (use one of {', '.join(SOLVERS)})")
+
+
+def solver_for_large_models(solver: str) -> str:
+    """The solver to use instead of ``solver`` on a very large LP (a hedge's tree of futures):
+    HiGHS's interior point for its simplex, any other solver as it is."""
+    return "highs-ipm" if solver == "highs" else solver
