@@ -31,6 +31,7 @@ class LinearProgram:
     row_coefs: list[list[float]] = field(default_factory=list)
     objectives: dict[str, dict[int, float]] = field(default_factory=dict)
     _cols: dict[tuple, int] = field(default_factory=dict)
+    _rows_by_scope: dict[tuple, dict[tuple, list[int]]] = field(default_factory=dict, repr=False)
     scope: tuple = ()
     """Prepended to every key added or looked up while set: the future being built into a
     two-stage model, so the same constraint families build each future's copy."""
@@ -107,6 +108,23 @@ class LinearProgram:
 
     def row_name(self, row: int) -> str:
         return column_name(self.row_family[row], self.row_key[row])
+
+    def rows_in_scope(self, families: frozenset[str]) -> list[int]:
+        """The rows of these families in the current scope (all of them outside a tree), in order.
+
+        Grouped by scope in one pass and kept until rows are added: a tree of K futures reads each
+        future's plan in turn, and scanning every row for each would cost K x rows."""
+        width = len(self.scope)
+        cache_key = (families, width)
+        cached = self._rows_by_scope.get(cache_key)
+        if cached is None or cached[0] != self.n_rows:
+            groups: dict[tuple, list[int]] = {}
+            for row, family in enumerate(self.row_family):
+                if family in families:
+                    groups.setdefault(self.row_key[row][:width], []).append(row)
+            cached = (self.n_rows, groups)
+            self._rows_by_scope[cache_key] = cached
+        return cached[1].get(self.scope, [])
 
     def objective_value(self, objective: str, x: list[float]) -> float:
         return sum(coef * x[col] for col, coef in self.objectives.get(objective, {}).items())

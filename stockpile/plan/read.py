@@ -209,7 +209,7 @@ def marginal_tables(model: StockpileModel, solution: Solution) -> dict[str, pd.D
     lp, duals = model.lp, solution.readiness_duals or [0.0] * model.lp.n_rows
     scope = len(lp.scope)  # in a two-stage model, only the rows of the future being read
     records: dict[str, list[dict]] = {table: [] for table in MARGINAL_TABLES}
-    for row in _marginal_rows(lp):
+    for row in lp.rows_in_scope(MARGINAL_ROWS):
         family = row_family(lp.row_family[row])
         record = family.fields(lp.row_key[row][scope:])
         record[MARGINAL_TABLES[family.marginal_table][-1]] = _clean(-duals[row], 1e-9)
@@ -222,24 +222,6 @@ MARGINAL_TABLES = {
     "marginal_capacity": ["material", "option", "fy", "shortfall_reduction_per_tonne"],
 }
 """Each marginal table's columns: the key fields of its row families, then the marginal value."""
-
-
-def _marginal_rows(lp) -> list[int]:
-    """The rows of :data:`~stockpile.model.families.MARGINAL_ROWS` in the LP's current scope (all
-    of them outside a tree).
-
-    Grouped by scope in one pass and kept on the LP: a tree of K futures reads each future's plan
-    in turn, and scanning every row for each would cost K x rows."""
-    width = len(lp.scope)
-    cached = getattr(lp, "_marginal_rows_cache", None)
-    if cached is None or cached[0] != (lp.n_rows, width):
-        groups: dict[tuple, list[int]] = {}
-        for row, family in enumerate(lp.row_family):
-            if family in MARGINAL_ROWS:
-                groups.setdefault(lp.row_key[row][:width], []).append(row)
-        cached = ((lp.n_rows, width), groups)
-        lp._marginal_rows_cache = cached
-    return cached[1].get(lp.scope, [])
 
 
 def headline_kpis(s: Scenario, tables: dict[str, pd.DataFrame], objectives: dict[str, float]) -> dict[str, Any]:

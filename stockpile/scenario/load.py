@@ -36,7 +36,7 @@ def load_scenario(path: str | Path) -> Scenario:
     source = f"{path} (extends {' -> '.join(parents)})" if parents else path
     raw, provenance = expand_data_defaults(raw, source)
     scenario = scenario_from_dict(raw, source=source)
-    scenario._provenance = provenance
+    scenario.record_provenance(provenance)
     return scenario
 
 

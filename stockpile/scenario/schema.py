@@ -315,6 +315,10 @@ class Scenario(Strict):
     def provenance(self):
         return self._provenance
 
+    def record_provenance(self, provenance: Any) -> None:
+        """Attach the data figures the scenario drew on (not part of its schema or its hash)."""
+        self._provenance = provenance
+
     @property
     def fys(self) -> range:
         return self.horizon.fys
