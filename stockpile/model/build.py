@@ -24,6 +24,7 @@ MONEY_SCALE = 1e6
 """Dollars per model money unit: the model counts money in $M."""
 
 OBJECTIVES = ("deficit", "shortfall", "cost")
+"""The three priorities, in the order the lexicographic solve minimises them (see define_objectives)."""
 
 
 @dataclass

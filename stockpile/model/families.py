@@ -120,7 +120,7 @@ TIERS = RowFamily("tiers", ("material", "option", "fy"), "supply[i].tiers",
                   "convex price tiers: the more bought in a year, the dearer", kind="definition")
 FIXED_ORDER = RowFamily("fixed_order", ("material", "option", "fy"), "supply[i].fixed.FY",
                         "order = the option's fixed order, in each FY its fixed schedule lists")
-LEXICOGRAPHIC = RowFamily(
+LEXICOGRAPHIC_ROW = RowFamily(
     "lexicographic", ("objective",), "objective.{relative_tolerance, absolute_tolerance}",
     "an earlier stage's objective held at its optimum (within tolerance)",
     kind="stage", unit="", model_unit="objective", added_by="lexicographic")
@@ -135,7 +135,7 @@ CVAR = RowFamily(
 
 ROW_FAMILIES: dict[str, RowFamily] = {family.name: family for family in (
     BALANCE, GOAL, CAPACITY, RECYCLING, FUND, FUND_FLOOR, AMP_LIMIT, OBLIGATION_CAP, PARTNER_SHARE, BAN,
-    CONCENTRATION, TIERS, FIXED_ORDER, LEXICOGRAPHIC, TIER_WIDTH, CVAR)}
+    CONCENTRATION, TIERS, FIXED_ORDER, LEXICOGRAPHIC_ROW, TIER_WIDTH, CVAR)}
 
 # Columns: the model's eight families (stockpile.model.build.define_variables), then the others.
 # Unless said otherwise a column is in tonnes, each future's own in a two-stage plan.

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stockpile.model.build import StockpileModel
+from stockpile.model.build import OBJECTIVES, StockpileModel
+from stockpile.model.families import LEXICOGRAPHIC_ROW
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.scenario.schema import Scenario
 from stockpile.solve.backends.factory import make_backend
@@ -38,8 +39,6 @@ class Solution:
     """Each stage's optimal basis (HiGHS only, its own objects), to warm-start the same stage at
     another point in this process (stockpile.solve.backends.highs.basis_ints makes them portable)."""
 
-
-LEXICOGRAPHIC = ("deficit", "shortfall", "cost")
 
 
 def objective_scale(terms: dict[int, float]) -> float:
@@ -68,8 +67,8 @@ def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
     objective is scaled, :func:`objective_scale`: scaling these rows too would make their bounds
     large, 5e6 on a scenario of millions of tonnes, for no gain measured.)
     """
-    return {name: lp.add_row("lexicographic", (name,), dict(lp.objectives[name]), "<=", INF)
-            for name in LEXICOGRAPHIC[:2] if lp.objectives.get(name)}
+    return {name: lp.add_row(LEXICOGRAPHIC_ROW.name, (name,), dict(lp.objectives[name]), "<=", INF)
+            for name in OBJECTIVES[:2] if lp.objectives.get(name)}
 
 
 def _lexicographic_rhs(lp: LinearProgram, name: str, value: float, objective) -> float:
@@ -83,7 +82,7 @@ def _lexicographic_rhs(lp: LinearProgram, name: str, value: float, objective) ->
 
 def _lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
     """Stage name -> row of :func:`add_lexicographic_rows`."""
-    return {lp.row_key[row][0]: row for row, family in enumerate(lp.row_family) if family == "lexicographic"}
+    return {lp.row_key[row][0]: row for row, family in enumerate(lp.row_family) if family == LEXICOGRAPHIC_ROW.name}
 
 
 def solve_model(model: StockpileModel, solver: str | None = None, time_limit: float | None = None,
@@ -111,7 +110,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     lp = model.lp
     objective = scenario.objective
     lexicographic = objective.mode == "lexicographic"
-    if lexicographic and "lexicographic" not in lp.row_family:
+    if lexicographic and LEXICOGRAPHIC_ROW.name not in lp.row_family:
         add_lexicographic_rows(lp)
     rows = _lexicographic_rows(lp)
     backend = backend or make_backend(lp, solver)
@@ -176,14 +175,14 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
                 first = 2
             else:
                 backend.set_rhs(rows["deficit"], INF)
-        for stage, name in enumerate(LEXICOGRAPHIC):
+        for stage, name in enumerate(OBJECTIVES):
             if stage < first:
                 continue
             if name == "shortfall" and write_model is not None:
                 backend.write(write_model, objective=lp.objectives.get(name, {}))
             # Values are read back where used: the readiness duals, the final plan, and a stage
             # whose successor has nothing to minimise (and so keeps this stage's plan).
-            later = LEXICOGRAPHIC[stage + 1:]
+            later = OBJECTIVES[stage + 1:]
             values = name == "shortfall" or not later or not lp.objectives.get(later[0])
             final = run_stage(name, lp.objectives.get(name, {}), values, from_previous=name == "cost")
             if name == "shortfall":
@@ -197,7 +196,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
         solver_version=backend.version(),
         x=x,
         readiness_duals=readiness.duals,
-        objective_values={name: lp.objective_value(name, x) for name in LEXICOGRAPHIC},
+        objective_values={name: lp.objective_value(name, x) for name in OBJECTIVES},
         stages=stages,
         seconds=time.perf_counter() - started,
         bases=bases or None,

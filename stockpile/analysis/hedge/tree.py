@@ -31,14 +31,14 @@ import pandas as pd
 from stockpile.scenario import rules
 from stockpile.plan.audit import audit_plan
 from stockpile.errors import AuditError, InputError, SolveError
-from stockpile.model.families import HERE_AND_NOW
+from stockpile.model.families import CVAR, CVAR_EXCESS, CVAR_VAR, HERE_AND_NOW
 from stockpile.model.lp import INF, LinearProgram
-from stockpile.model.build import MONEY_SCALE, StockpileModel, build
+from stockpile.model.build import MONEY_SCALE, OBJECTIVES, StockpileModel, build
 from stockpile.plan.read import Plan, read_plan
 from stockpile.scenario.load import scenario_from_dict
 from stockpile.scenario.schema import RecyclingStream, Scenario, to_plain
 from stockpile.solve.backends.factory import solver_for_large_models
-from stockpile.solve.lexicographic import LEXICOGRAPHIC, Solution, solve_model
+from stockpile.solve.lexicographic import Solution, solve_model
 
 LARGE_MODEL_COLUMNS = 20_000
 """Above this size the tree is solved by interior point: simplex is slow on scenario-indexed LPs."""
@@ -166,16 +166,16 @@ def _add_cvar(model: HedgeModel, cvar) -> None:
         CVaR = eta + sum_k p_k z_k / (1 - alpha)
     """
     lp = model.lp
-    eta = lp.add_column("cvar_var", (), lower=-INF)
+    eta = lp.add_column(CVAR_VAR.name, (), lower=-INF)
     weight = cvar.weight
     objective = {col: (1 - weight) * coef for col, coef in lp.objectives.get("shortfall", {}).items()}
     objective[eta] = objective.get(eta, 0.0) + weight
     for future in model.futures:
-        z = lp.add_column("cvar_excess", (future.name,))
+        z = lp.add_column(CVAR_EXCESS.name, (future.name,))
         terms = {z: 1.0, eta: 1.0}
         for col, coef in model.own_objectives[future.name].get("shortfall", {}).items():
             terms[col] = terms.get(col, 0.0) - coef
-        lp.add_row("cvar", (future.name,), terms, ">=", 0.0)
+        lp.add_row(CVAR.name, (future.name,), terms, ">=", 0.0)
         objective[z] = objective.get(z, 0.0) + weight * future.probability / (1 - cvar.level)
     lp.objectives["shortfall"] = objective
 
@@ -289,7 +289,7 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
     phase("solve")
     plans = _future_plans(model, solution)
     phase("plans")
-    rp = {name: solution.objective_values[name] for name in LEXICOGRAPHIC}
+    rp = {name: solution.objective_values[name] for name in OBJECTIVES}
     outcome_rows = []
     own_optimum: dict[str, dict[str, float]] = {}
     executor = "1 process"
@@ -299,7 +299,7 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
         phase("measures")
     for future in futures:
         row = {"future": future.name, "probability": future.probability, "description": future.description}
-        for name in LEXICOGRAPHIC:
+        for name in OBJECTIVES:
             row[name] = _future_value(model, future.name, name, solution.x)
             if measures:
                 row[f"own_optimum_{name}"] = own_optimum[future.name][name]
@@ -310,9 +310,9 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
         outcome_rows.append(row)
     measure_rows = []
     if measures:
-        ws = {name: sum(f.probability * own_optimum[f.name][name] for f in futures) for name in LEXICOGRAPHIC}
+        ws = {name: sum(f.probability * own_optimum[f.name][name] for f in futures) for name in OBJECTIVES}
         eev = None if any(under_ev[f.name] is None for f in futures) else {
-            name: sum(f.probability * under_ev[f.name][name] for f in futures) for name in LEXICOGRAPHIC}
+            name: sum(f.probability * under_ev[f.name][name] for f in futures) for name in OBJECTIVES}
         for name, unit in (("deficit", "$M"), ("shortfall", "weighted relative shortfall"), ("cost", "$M")):
             vss = None if eev is None else _difference(eev[name], rp[name])
             measure_rows.append(dict(priority=name, unit=unit, hedged_RP=rp[name], wait_and_see_WS=ws[name],
@@ -397,7 +397,7 @@ def _future_plans(model: HedgeModel, solution: Solution) -> dict[str, Plan]:
             plan = read_plan(model.models[future.name], solution)
         finally:
             lp.scope = ()
-        plan.objective_values = {name: _future_value(model, future.name, name, solution.x) for name in LEXICOGRAPHIC}
+        plan.objective_values = {name: _future_value(model, future.name, name, solution.x) for name in OBJECTIVES}
         plan.kpis["weighted_shortfall"] = plan.objective_values["shortfall"]
         plan.kpis["discounted_net_cost"] = plan.objective_values["cost"] * MONEY_SCALE
         plan.audit = audit_plan(future.scenario, plan.tables)
