@@ -26,7 +26,7 @@ from stockpile.scenario.load import load_scenario, scenario_from_dict
 from stockpile.scenario.schema import Scenario
 from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
 from stockpile.analysis.sweep.points import apply_point, grid, parse_vary
-from stockpile.analysis.sweep.run import PointSolver, chunk_size, run_sweep, same_shape
+from stockpile.analysis.sweep.run import PointSolver, chunk_size, run_sweep
 
 from .generate import generate, size_of
 
@@ -81,7 +81,7 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
             model = build(scenario)
             add_lexicographic_rows(model.lp)
             built = time.perf_counter()
-            assert same_shape(model.lp, solver.loaded)
+            assert model.lp.same_shape(solver.loaded)
             solver.backend.patch(solver.loaded, model.lp)
             solver.loaded = model.lp
             solution = solve_model(model, backend=solver.backend, start_bases=bases, no_deficit_hint=no_deficit)

@@ -18,7 +18,7 @@ from typing import Annotated, NoReturn, Optional
 import typer
 from rich.console import Console
 
-from stockpile.errors import InputError, StockpileError
+from stockpile.errors import StockpileError
 
 # No markup: scenario names, paths and key paths (supply[3]) are printed as written.
 console = Console(highlight=False, soft_wrap=True, markup=False)
@@ -47,10 +47,10 @@ def fail(exc: StockpileError) -> NoReturn:
 
 def check_solver(solver: str | None) -> None:
     """Refuse a ``--solver`` name stockpile does not know, before any work is done."""
-    from stockpile.scenario.schema import SOLVERS
+    from stockpile.scenario.schema import check_solver_name
 
-    if solver is not None and solver not in SOLVERS:
-        raise InputError(None, "--solver", f"unknown solver {solver!r} (use one of {', '.join(SOLVERS)})")
+    if solver is not None:
+        check_solver_name(solver, "--solver")
 
 
 @contextmanager

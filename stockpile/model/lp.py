@@ -103,6 +103,26 @@ class LinearProgram:
             objectives={name: dict(terms) for name, terms in self.objectives.items()}, _cols=dict(self._cols),
             scope=self.scope, shared=self.shared)
 
+    def set_coefficient(self, row: int, col: int, value: float) -> None:
+        """Set the coefficient of ``col`` in ``row``, adding the entry if the row has none.
+
+        The row's lists are replaced, not edited: :meth:`copy` shares them."""
+        cols, coefs = list(self.row_cols[row]), list(self.row_coefs[row])
+        if col in cols:
+            coefs[cols.index(col)] = value
+        else:
+            cols.append(col)
+            coefs.append(value)
+        self.row_cols[row], self.row_coefs[row] = cols, coefs
+
+    def same_shape(self, other: LinearProgram) -> bool:
+        """True when the two LPs differ at most in bounds, right-hand sides and coefficient values
+        (so a backend can turn one into the other in place)."""
+        return (self.n_cols == other.n_cols and self.n_rows == other.n_rows and self.col_key == other.col_key
+                and self.col_family == other.col_family and self.row_key == other.row_key
+                and self.row_family == other.row_family and self.row_sense == other.row_sense
+                and self.row_cols == other.row_cols)
+
     def col_name(self, col: int) -> str:
         return column_name(self.col_family[col], self.col_key[col])
 

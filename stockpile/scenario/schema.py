@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from stockpile.errors import InputError
 from stockpile.scenario.series import Series, per_fy, schedule
 
 # Limits on what a scenario may ask for, so a typo cannot make the model millions of times larger.
@@ -26,6 +27,15 @@ OPTION_KINDS = ("import", "domestic", "partner_project", "recycling")
 SOLVERS = ("highs", "highs-ipm", "highs-pulp", "cbc")
 """highs: HiGHS simplex through highspy on stockpile's own matrix (default); highs-ipm: HiGHS
 interior point; highs-pulp: HiGHS through PuLP; cbc: CBC through PuLP."""
+
+
+def check_solver_name(solver: str, where: str) -> None:
+    """Refuse a solver name that is not one of :data:`SOLVERS`; ``where`` names the key or option
+    it came from (``--solver``)."""
+    if solver not in SOLVERS:
+        raise InputError(None, where, f"unknown solver {solver!r} (use one of {', '.join(SOLVERS)})")
+
+
 ALL = "all"
 
 Money = Annotated[float, Field(strict=True, allow_inf_nan=False)]

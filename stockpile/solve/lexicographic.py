@@ -40,7 +40,6 @@ class Solution:
     another point in this process (stockpile.solve.backends.highs.basis_ints makes them portable)."""
 
 
-
 def objective_scale(terms: dict[int, float]) -> float:
     """The power of two that brings an objective's largest coefficient to between 0.71 and 1.41.
 

@@ -28,7 +28,6 @@ from stockpile.analysis.sweep.points import Point, apply_point, check_paths, poi
 from stockpile.analysis.sweep.results import ResultsWriter, point_row, read_results, sweep_table
 from stockpile.errors import SolveError, StockpileError
 from stockpile.model.build import build
-from stockpile.model.lp import LinearProgram
 from stockpile.scenario.load import scenario_from_dict
 from stockpile.scenario.schema import Scenario
 
@@ -49,13 +48,6 @@ def chunk_size(n_points: int) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # Solving points
-
-def same_shape(a: LinearProgram, b: LinearProgram) -> bool:
-    """True when two LPs differ at most in bounds, right-hand sides and coefficient values."""
-    return (a.n_cols == b.n_cols and a.n_rows == b.n_rows and a.col_key == b.col_key
-            and a.col_family == b.col_family and a.row_key == b.row_key and a.row_family == b.row_family
-            and a.row_sense == b.row_sense and a.row_cols == b.row_cols)
-
 
 class PointSolver:
     """Solves sweep points warm on one solver model (one per process) when its backend can patch
@@ -98,7 +90,7 @@ class PointSolver:
             scenario = apply_point(self.base, point)
             model = build(scenario)
             add_lexicographic_rows(model.lp)
-            warm = self.warm and same_shape(model.lp, self.loaded)
+            warm = self.warm and model.lp.same_shape(self.loaded)
             if warm:
                 self.backend.patch(self.loaded, model.lp)
                 self.loaded = model.lp

@@ -6,9 +6,8 @@ is (``version()``), never compares solver names.
 
 from __future__ import annotations
 
-from stockpile.errors import InputError
 from stockpile.model.lp import LinearProgram
-from stockpile.scenario.schema import SOLVERS
+from stockpile.scenario.schema import check_solver_name
 from stockpile.solve.backends.highs import HighsBackend
 from stockpile.solve.backends.pulp import PulpBackend
 
@@ -27,7 +26,8 @@ def make_backend(lp: LinearProgram, solver: str) -> Backend:
             return PulpBackend(lp, "highs")
         case "cbc":
             return PulpBackend(lp, "cbc")
-    raise InputError(None, "solver", f"unknown solver {solver!r} (use one of {', '.join(SOLVERS)})")
+    check_solver_name(solver, "solver")
+    raise AssertionError(f"solver {solver!r} is in SOLVERS but has no backend")
 
 
 def solver_for_large_models(solver: str) -> str:

@@ -110,7 +110,7 @@ class HighsBackend:
         """Set the coefficient of column ``col`` in ``row`` (adding the entry if the row has none),
         in HiGHS and in the LP."""
         self.sync_rows()
-        replace_coefficient(self.lp, row, col, value)
+        self.lp.set_coefficient(row, col, value)
         self.highs.changeCoeff(row, col, value)
 
     def set_bounds(self, col: int, lower: float, upper: float) -> None:
@@ -120,7 +120,7 @@ class HighsBackend:
 
     def patch(self, old: LinearProgram, new: LinearProgram) -> None:
         """Change in HiGHS every bound, right-hand side and coefficient where ``new`` differs from
-        ``old`` (the LP loaded, of the same shape: see ``stockpile.analysis.sweep.run.same_shape``);
+        ``old`` (the LP loaded, of the same shape: :meth:`LinearProgram.same_shape`);
         ``new`` is then the LP this backend solves.
 
         Whole lists are compared first (in C): a sweep point usually changes only right-hand sides.
@@ -227,19 +227,6 @@ class HighsBackend:
         for row, name in enumerate(file_names(lp.row_name(r) for r in range(lp.n_rows))):
             self.highs.passRowName(row, name)
         self.highs.writeModel(str(path))
-
-
-def replace_coefficient(lp: LinearProgram, row: int, col: int, value: float) -> None:
-    """Set the coefficient of ``col`` in the LP's ``row``, adding the entry if the row has none.
-
-    The row's lists are replaced, not edited: :meth:`LinearProgram.copy` shares them."""
-    cols, coefs = list(lp.row_cols[row]), list(lp.row_coefs[row])
-    if col in cols:
-        coefs[cols.index(col)] = value
-    else:
-        cols.append(col)
-        coefs.append(value)
-    lp.row_cols[row], lp.row_coefs[row] = cols, coefs
 
 
 def highs_status(status) -> SolveStatus:

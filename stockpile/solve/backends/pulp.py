@@ -15,7 +15,7 @@ import pulp
 
 from stockpile.errors import SolveError
 from stockpile.model.lp import INF, LinearProgram
-from stockpile.solve.backends.highs import Basis, highs_status, replace_coefficient
+from stockpile.solve.backends.highs import Basis, highs_status
 from stockpile.solve.status import SolverRun, SolveStatus
 
 
@@ -97,7 +97,7 @@ class PulpBackend:
         """Set the coefficient of column ``col`` in ``row`` (adding the entry if the row has none),
         in the PuLP problem and in the LP."""
         self.sync_rows()
-        replace_coefficient(self.lp, row, col, value)
+        self.lp.set_coefficient(row, col, value)
         if row in self.rows:  # else added, from the LP, when the row gets a finite right-hand side
             self.rows[row].expr[self.columns[col]] = value
 
