@@ -23,8 +23,9 @@ from stockpile.scenario.schema import RecyclingStream, Scenario
 MONEY_SCALE = 1e6
 """Dollars per model money unit: the model counts money in $M."""
 
-OBJECTIVES = ("deficit", "shortfall", "cost")
-"""The three priorities, in the order the lexicographic solve minimises them (see define_objectives)."""
+OBJECTIVES = ("release", "deficit", "shortfall", "cost")
+"""The four priorities, in the order the lexicographic solve minimises them (see define_objectives).
+Code that loops over priorities iterates this tuple; none names a count of them."""
 
 
 @dataclass
@@ -36,7 +37,7 @@ class StockpileModel:
 
 
 def build(scenario: Scenario, lp: LinearProgram | None = None) -> StockpileModel:
-    """The whole LP of a scenario: variables, the nine families, and the three objectives.
+    """The whole LP of a scenario: variables, the constraint families, and the objectives (OBJECTIVES).
 
     Given ``lp``, the scenario is built into it under the LP's current scope (one future of a
     two-stage model, see stockpile.analysis.hedge.tree) instead of into a new one.
@@ -318,26 +319,31 @@ def define_fixed_order(model: StockpileModel) -> None:
 
 
 def define_objectives(model: StockpileModel) -> None:
-    """The three priorities, each a named objective (minimised in this order when lexicographic):
+    """The priorities, each a named objective (minimised in the order of OBJECTIVES when lexicographic):
 
+        release    sum_{m,y} w_m unmet_draw[m,y] / max(draw[m,y], 1 t)                 (relative)
         deficit    sum_y deficit[y]                                                  ($M)
-        shortfall  sum_{m,y} w_m (short[m,y] + unmet_draw[m,y]) / goal[m,y]          (relative)
+        shortfall  sum_{m,y} w_m short[m,y] / max(goal[m,y], 1 t)                      (relative)
         cost       sum_y (1+r)^-(y-y0) (spend[y] + holding_cost[y] sum_m inv[m,y]
                                         - sum_m sale_price[m,y] sell[m,y])           ($M)
 
-    goal[m,y] is replaced by max(goal, draw, 1 t) where the goal is below that, so a weight is
-    always finite. The weighted mode minimises deficit_weight x deficit + shortfall_weight x
-    shortfall + cost in one solve.
+    A draw is an order to release material: releasing it comes before solvency, readiness and
+    cost, so the plan never keeps a tonne in stock that a draw asked for and the stock could
+    supply (rules.release_weight, rules.shortfall_weight). The weighted mode minimises
+    release_weight x release + deficit_weight x deficit + shortfall_weight x shortfall + cost in
+    one solve.
     """
     s, lp = model.scenario, model.lp
-    lp.add_objective_terms("deficit", {lp.col("deficit", fy): 1.0 for fy in s.fys})
+    release: dict[int, float] = {}
     shortfall: dict[int, float] = {}
     for code in s.materials:
         for fy in s.fys:
-            weight = rules.shortfall_weight(s, code, fy)
-            for family in ("short", "unmet_draw"):
-                if lp.has_col(family, code, fy):
-                    shortfall[lp.col(family, code, fy)] = weight
+            if lp.has_col("unmet_draw", code, fy):
+                release[lp.col("unmet_draw", code, fy)] = rules.release_weight(s, code, fy)
+            if lp.has_col("short", code, fy):
+                shortfall[lp.col("short", code, fy)] = rules.shortfall_weight(s, code, fy)
+    lp.add_objective_terms("release", release)
+    lp.add_objective_terms("deficit", {lp.col("deficit", fy): 1.0 for fy in s.fys})
     lp.add_objective_terms("shortfall", shortfall)
     cost: dict[int, float] = {}
     for fy in s.fys:
@@ -350,4 +356,3 @@ def define_objectives(model: StockpileModel) -> None:
             if lp.has_col("sell", code, fy):
                 cost[lp.col("sell", code, fy)] = -discount * material.disposal.price.at(fy) / MONEY_SCALE
     lp.add_objective_terms("cost", cost)
-

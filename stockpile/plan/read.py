@@ -65,7 +65,13 @@ class Plan:
 
     @property
     def headline(self) -> str:
+        """The solvency horizon (first line of the printed headline)."""
         return self.kpis["solvency_horizon"]
+
+    @property
+    def headline_lines(self) -> list[str]:
+        """The printed headline: the solvency horizon, then each material's readiness."""
+        return [self.kpis["solvency_horizon"], self.kpis["readiness_summary"]]
 
 
 def _clean(value: float, zero: float) -> float:
@@ -225,21 +231,34 @@ MARGINAL_TABLES = {
 
 
 def headline_kpis(s: Scenario, tables: dict[str, pd.DataFrame], objectives: dict[str, float]) -> dict[str, Any]:
-    """Headline figures and the solvency horizon, computed from the tables alone."""
+    """Headline figures and the solvency horizon, computed from the tables alone.
+
+    Unmet releases (draws the stock could not supply) are counted apart from goal shortfall:
+    ``total_shortfall_tonne_years`` is goal shortfall only, ``total_unmet_release_tonnes`` the
+    tonnes of draws left unreleased. Either one, or a deficit, ends the solvency horizon.
+    """
     inventory, fund, orders = tables["inventory"], tables["fund"], tables["orders"]
-    short_rows = inventory[(inventory.shortfall > SHORTFALL_TONNES) | (inventory.unmet_draw > SHORTFALL_TONNES)]
+    short_rows = inventory[inventory.shortfall > SHORTFALL_TONNES]
+    unmet_rows = inventory[inventory.unmet_draw > SHORTFALL_TONNES]
     deficit_rows = fund[fund.deficit > ZERO_DOLLARS]
     first_short = int(short_rows.fy.min()) if not short_rows.empty else None
+    first_unmet = int(unmet_rows.fy.min()) if not unmet_rows.empty else None
     first_deficit = int(deficit_rows.fy.min()) if not deficit_rows.empty else None
     needed = appropriation_to_avoid_deficit(fund)
-    failing = [fy for fy in (first_short, first_deficit) if fy is not None]
+    failing = [fy for fy in (first_short, first_unmet, first_deficit) if fy is not None]
     solvent_through = (min(failing) - 1) if failing else s.horizon.last_fy
+    readiness = readiness_by_material(s, inventory)
     return {
-        "solvency_horizon": solvency_horizon(s, inventory, first_short, first_deficit, needed),
+        "solvency_horizon": solvency_horizon(s, inventory, first_short, first_deficit, needed, first_unmet),
+        "readiness_summary": readiness_summary(s, readiness),
         "solvent_through_fy": solvent_through if solvent_through >= s.horizon.first_fy else None,
         "first_shortfall_fy": first_short,
+        "first_unmet_release_fy": first_unmet,
         "first_deficit_fy": first_deficit,
-        "total_shortfall_tonne_years": float(inventory.shortfall.sum() + inventory.unmet_draw.sum()),
+        "total_shortfall_tonne_years": float(inventory.shortfall.sum()),
+        "total_released_tonnes": float(inventory.draws.sum()),
+        "total_unmet_release_tonnes": float(inventory.unmet_draw.sum()),
+        "weighted_unmet_release": float(objectives.get("release", 0.0)),
         "weighted_shortfall": float(objectives.get("shortfall", 0.0)),
         "total_deficit": float(fund.deficit.sum()),
         "appropriation_to_avoid_deficit": needed,
@@ -248,7 +267,62 @@ def headline_kpis(s: Scenario, tables: dict[str, pd.DataFrame], objectives: dict
         "end_fund_balance": float(fund.closing.iloc[-1]),
         "tonnes_ordered": _tonnes_ordered(s, orders),
         "end_coverage": {code: _coverage(inventory, code, s.horizon.last_fy) for code in s.materials},
+        "readiness": readiness,
     }
+
+
+def readiness_by_material(s: Scenario, inventory: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per material, the readiness figures that tell plans apart:
+
+    goal_met_share       1 - sum_y short[m,y] / sum_y goal[m,y]: the share of the goal held,
+                         tonne-years over the horizon (None when no FY has a goal)
+    tonne_years_short    sum_y short[m,y]
+    goal_met_from_fy     the first FY from which every later FY meets its goal (None when the
+                         last FY is short)
+    released_tonnes      draws released from stock; unmet_release_tonnes those it could not supply
+    """
+    result = {}
+    for code in s.materials:
+        rows = inventory[inventory.material == code]
+        goal_total = float(rows.goal.sum())
+        short = float(rows.shortfall.sum())
+        met_from = None
+        for row in rows.iloc[::-1].itertuples():
+            if row.shortfall > SHORTFALL_TONNES:
+                break
+            met_from = int(row.fy)
+        result[code] = {
+            "goal_met_share": (1.0 - short / goal_total) if goal_total > 0 else None,
+            "tonne_years_short": short,
+            "goal_met_from_fy": met_from,
+            "released_tonnes": float(rows.draws.sum()),
+            "unmet_release_tonnes": float(rows.unmet_draw.sum()),
+        }
+    return result
+
+
+def readiness_summary(s: Scenario, readiness: dict[str, dict[str, Any]]) -> str:
+    """"readiness: antimony 61.2% of goal, 41,230 t-yr short, goal met from FY2036; cobalt 100%
+    of goal"; a release the stock could not supply is added as "; unmet release: cobalt 1,200 t"."""
+    parts, unmet = [], []
+    for code, r in readiness.items():
+        name = s.materials[code].name.lower()
+        if r["goal_met_share"] is None:
+            parts.append(f"{name} no goal")
+            continue
+        if r["tonne_years_short"] <= SHORTFALL_TONNES:
+            parts.append(f"{name} 100% of goal")
+        else:
+            met = (f"goal met from FY{r['goal_met_from_fy']}" if r["goal_met_from_fy"] is not None
+                   else f"goal not met in FY{s.horizon.last_fy}")
+            share = min(r["goal_met_share"], 0.999)  # never round a shortfall up to 100%
+            parts.append(f"{name} {share:.1%} of goal, {_tonnes(r['tonne_years_short'])} t-yr short, {met}")
+        if r["unmet_release_tonnes"] > SHORTFALL_TONNES:
+            unmet.append(f"{name} {_tonnes(r['unmet_release_tonnes'])} {s.materials[code].unit}")
+    text = "readiness: " + "; ".join(parts)
+    if unmet:
+        text += "; unmet release: " + ", ".join(unmet)
+    return text
 
 
 def _tonnes_ordered(s: Scenario, orders: pd.DataFrame) -> dict[str, float]:
@@ -286,23 +360,26 @@ def _tonnes(value: float) -> str:
 
 
 def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | None,
-                     first_deficit: int | None, needed: dict[int, float] | None = None) -> str:
+                     first_deficit: int | None, needed: dict[int, float] | None = None,
+                     first_unmet: int | None = None) -> str:
     """"solvent through FY2040", or "solvent through FY2028; first shortfall FY2029: cobalt
-    1,230 t; Fund deficit from FY2031"."""
-    if first_short is None and first_deficit is None:
+    1,230 t; unmet release FY2031: cobalt 400 t; Fund deficit from FY2031"."""
+    if first_short is None and first_deficit is None and first_unmet is None:
         return f"solvent through FY{s.horizon.last_fy}"
     parts = []
-    first_failure = min(fy for fy in (first_short, first_deficit) if fy is not None)
+    first_failure = min(fy for fy in (first_short, first_deficit, first_unmet) if fy is not None)
     if first_failure > s.horizon.first_fy:
         parts.append(f"solvent through FY{first_failure - 1}")
     else:
         parts.append(f"not solvent in FY{s.horizon.first_fy}")
-    if first_short is not None:
-        rows = inventory[(inventory.fy == first_short)
-                         & ((inventory.shortfall > SHORTFALL_TONNES) | (inventory.unmet_draw > SHORTFALL_TONNES))]
-        what = ", ".join(f"{s.materials[r.material].name.lower()} {_tonnes(r.shortfall + r.unmet_draw)} "
+    for fy, column, label in ((first_short, "shortfall", "first shortfall"),
+                              (first_unmet, "unmet_draw", "unmet release")):
+        if fy is None:
+            continue
+        rows = inventory[(inventory.fy == fy) & (inventory[column] > SHORTFALL_TONNES)]
+        what = ", ".join(f"{s.materials[r.material].name.lower()} {_tonnes(getattr(r, column))} "
                          f"{s.materials[r.material].unit}" for r in rows.itertuples())
-        parts.append(f"first shortfall FY{first_short}: {what}")
+        parts.append(f"{label} FY{fy}: {what}")
     if first_deficit is not None:
         text = f"Fund deficit from FY{first_deficit}"
         if needed:

@@ -23,8 +23,11 @@ from stockpile.model.build import MONEY_SCALE
 from stockpile.scenario.schema import Scenario
 
 PACKAGES = ("stockpile", "pulp", "highspy", "pandas", "pydantic", "openpyxl", "numpy")
-OBJECTIVE_TOLERANCES = {"deficit": 1e-4, "shortfall": 1e-6, "cost": 1e-4}
-"""Absolute tolerances ($M, relative shortfall, $M), plus 1e-6 relative, for --resolve."""
+OBJECTIVE_TOLERANCES = {"release": 1e-6, "deficit": 1e-4, "shortfall": 1e-6, "cost": 1e-4}
+"""Absolute tolerances (relative unmet release, $M, relative shortfall, $M), plus 1e-6 relative,
+for --resolve; one per priority of model.build.OBJECTIVES."""
+OBJECTIVE_LABELS = {"release": ("weighted unmet release", ""), "deficit": ("Fund deficit", "$M"),
+                    "shortfall": ("weighted shortfall", ""), "cost": ("discounted net cost", "$M")}
 RELATIVE_TOLERANCE = 1e-6
 
 
@@ -54,23 +57,27 @@ def record(plan, time_limit: float | None = None) -> dict[str, Any]:
             "objective_mode": s.objective.mode,
             "relative_tolerance": s.objective.relative_tolerance,
             "absolute_tolerance": s.objective.absolute_tolerance,
-            **({"deficit_weight": s.objective.deficit_weight, "shortfall_weight": s.objective.shortfall_weight}
+            **({"release_weight": s.objective.release_weight, "deficit_weight": s.objective.deficit_weight,
+                "shortfall_weight": s.objective.shortfall_weight}
                if s.objective.mode == "weighted" else {}),
         },
     }
 
 
 def objectives_from_tables(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict[str, float]:
-    """The three objectives of a plan from its tables: deficit ($M), weighted relative shortfall,
-    discounted net cost ($M), as :func:`stockpile.model.define_objectives` defines them."""
+    """The objectives of a plan from its tables: weighted relative unmet release, deficit ($M),
+    weighted relative shortfall, discounted net cost ($M), as
+    :func:`stockpile.model.build.define_objectives` defines them."""
     s = scenario
     fund, inventory = tables["fund"], tables["inventory"]
     deficit = float(fund.deficit.sum()) / MONEY_SCALE
-    shortfall = sum(rules.shortfall_weight(s, row.material, int(row.fy)) * (row.shortfall + row.unmet_draw)
+    release = sum(rules.release_weight(s, row.material, int(row.fy)) * row.unmet_draw
+                  for row in inventory.itertuples())
+    shortfall = sum(rules.shortfall_weight(s, row.material, int(row.fy)) * row.shortfall
                     for row in inventory.itertuples())
     cost = sum(rules.discount_factor(s, int(row.fy)) * (row.purchases + row.holding_cost - row.sales)
                for row in fund.itertuples()) / MONEY_SCALE
-    return {"deficit": deficit, "shortfall": float(shortfall), "cost": float(cost)}
+    return {"release": float(release), "deficit": deficit, "shortfall": float(shortfall), "cost": float(cost)}
 
 
 @dataclass
@@ -97,9 +104,7 @@ def resolve_check(scenario: Scenario, tables: dict[str, pd.DataFrame], solver: s
     plan = plan_scenario(scenario, solver, time_limit)
     check = ResolveCheck(objectives_from_tables(scenario, tables), objectives_from_tables(scenario, plan.tables),
                          plan.solver_version)
-    units = {"deficit": ("Fund deficit", "$M"), "shortfall": ("weighted shortfall", ""),
-             "cost": ("discounted net cost", "$M")}
-    for name, (label, unit) in units.items():
+    for name, (label, unit) in OBJECTIVE_LABELS.items():
         mark = "same" if _same(name, check.saved[name], check.resolved[name]) else "DIFFERS"
         check.lines.append(f"{mark:>10}  {label:<20} saved {check.saved[name]:,.6f}{unit and ' ' + unit}, "
                            f"re-solved {check.resolved[name]:,.6f}{unit and ' ' + unit}")

@@ -195,9 +195,17 @@ def discount_factor(scenario: Scenario, fy: int) -> float:
 
 
 def shortfall_weight(scenario: Scenario, material: str, fy: int) -> float:
-    """Readiness weight of one tonne short: w_m / goal[m,y] (relative shortfall), 1 t if no goal."""
+    """Readiness weight of one tonne short: w_m / max(goal[m,y], 1 t) (relative shortfall).
+
+    A draw does not enter it: unmet releases are a priority of their own (release_weight)."""
     item = scenario.materials[material]
-    return item.weight / max(item.goal.at(fy), item.draw.at(fy), 1.0)
+    return item.weight / max(item.goal.at(fy), 1.0)
+
+
+def release_weight(scenario: Scenario, material: str, fy: int) -> float:
+    """Weight of one tonne of a draw left unreleased: w_m / max(draw[m,y], 1 t) (relative)."""
+    item = scenario.materials[material]
+    return item.weight / max(item.draw.at(fy), 1.0)
 
 
 def option_named(scenario: Scenario, name: str) -> Option:

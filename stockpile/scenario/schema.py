@@ -166,13 +166,23 @@ class Fund(Strict):
 
 
 class Ban(Strict):
-    """No orders from options carrying ``tag`` (or from ``countries``) for a material from ``from_fy``."""
+    """No orders for a material from ``from_fy`` from options carrying ``tag`` or from ``countries``.
+
+    A ban covers exactly what it names: a tag, countries, or both (an option is hit when either
+    matches); a ban naming neither is an error, never a silent ban of some default tag.
+    """
 
     material: Name = ALL
-    tag: Name | None = "covered"
+    tag: Name | None = None
     countries: tuple[Name, ...] = ()
     from_fy: FiscalYear
     reason: str = ""
+
+    @model_validator(mode="after")
+    def _names_something(self) -> Ban:
+        if self.tag is None and not self.countries:
+            raise ValueError("a ban must name a tag, countries, or both (it covers exactly what it names)")
+        return self
 
 
 class Policy(Strict):
@@ -192,7 +202,8 @@ class Event(Strict):
     material: Name = ALL
     from_fy: FiscalYear
     to_fy: FiscalYear | None = None
-    availability: Fraction = 0.0
+    availability: Fraction = 1.0
+    """Multiplies capacity; 1 leaves it alone (an export ban writes ``availability = 0``)."""
     price: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)] = 1.0
     description: str = ""
 
@@ -200,6 +211,9 @@ class Event(Strict):
     def _ordered(self) -> Event:
         if self.to_fy is not None and self.to_fy < self.from_fy:
             raise ValueError(f"to_fy {self.to_fy} is before from_fy {self.from_fy}")
+        if self.availability == 1.0 and self.price == 1.0:
+            raise ValueError("the event changes nothing (availability 1 and price 1): say what it changes, "
+                             "e.g. availability = 0 for an export ban or price = 1.5")
         return self
 
 
@@ -286,12 +300,14 @@ class Uncertainty(Strict):
 
 
 class Objective(Strict):
-    """Lexicographic (solvency, then readiness, then cost) or one weighted solve."""
+    """Lexicographic (releases, then solvency, then readiness, then cost) or one weighted solve."""
 
     mode: Literal["lexicographic", "weighted"] = "lexicographic"
     discount_rate: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, lt=1)] = 0.0
     relative_tolerance: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=0.1)] = 1e-9
     absolute_tolerance: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)] = 1e-9
+    release_weight: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)] = 1e8
+    """Weighted mode: the penalty on unmet releases, ahead of deficit_weight (releases come first)."""
     deficit_weight: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)] = 1e6
     shortfall_weight: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)] = 1e4
 

@@ -1,4 +1,5 @@
-"""The lexicographic solve: deficit, then shortfall, then cost, each stage holding the ones before.
+"""The lexicographic solve: releases, deficit, shortfall, then cost (model.build.OBJECTIVES), each
+stage holding the ones before.
 
 The backends (``stockpile.solve.backends``) solve one objective at a time and normalise the
 outcome into a :class:`~stockpile.solve.status.SolverRun`; this module scales each stage's
@@ -55,7 +56,8 @@ def objective_scale(terms: dict[int, float]) -> float:
 
 
 def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
-    """Rows ``lexicographic[deficit]`` and ``lexicographic[shortfall]``: objective_k <= +inf.
+    """Rows ``lexicographic[k]`` for every priority k but the last (release, deficit, shortfall):
+    objective_k <= +inf.
 
     Each stays inactive until its stage is solved, then gets the right-hand side
     ``value_k + max(absolute_tolerance, relative_tolerance * |value_k|)``; or 0 when the optimum
@@ -67,7 +69,7 @@ def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
     large, 5e6 on a scenario of millions of tonnes, for no gain measured.)
     """
     return {name: lp.add_row(LEXICOGRAPHIC_ROW.name, (name,), dict(lp.objectives[name]), "<=", INF)
-            for name in OBJECTIVES[:2] if lp.objectives.get(name)}
+            for name in OBJECTIVES[:-1] if lp.objectives.get(name)}
 
 
 def _lexicographic_rhs(lp: LinearProgram, name: str, value: float, objective) -> float:
@@ -87,7 +89,10 @@ def _lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
 def solve_model(model: StockpileModel, solver: str | None = None, time_limit: float | None = None,
                 write_model: Path | None = None, start_bases: dict[str, Any] | None = None,
                 backend=None, no_deficit_hint: bool = False) -> Solution:
-    """Solve the model lexicographically (deficit, then shortfall, then cost) or weighted.
+    """Solve the model lexicographically (in the order of OBJECTIVES) or weighted.
+
+    A priority with no terms before any stage has run (no draws: no release stage) is not a
+    stage at all; one with no terms after a stage keeps that stage's plan.
 
     Each later stage keeps the earlier objectives within tolerance (see
     :func:`add_lexicographic_rows`); each stage's objective goes to the solver scaled by
@@ -148,7 +153,9 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
         return run
 
     if not lexicographic:
-        weights = {"deficit": objective.deficit_weight, "shortfall": objective.shortfall_weight, "cost": 1.0}
+        weights = {"release": objective.release_weight, "deficit": objective.deficit_weight,
+                   "shortfall": objective.shortfall_weight, "cost": 1.0}
+        assert tuple(weights) == OBJECTIVES, "every priority needs its weight in the weighted mode"
         terms: dict[int, float] = {}
         for name, weight in weights.items():
             for col, coef in lp.objectives.get(name, {}).items():
@@ -159,31 +166,36 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     else:
         for row in rows.values():
             backend.set_rhs(row, INF)
-        first = 0
-        if (no_deficit_hint and write_model is None and "deficit" in rows and "shortfall" in rows
-                and _lexicographic_rhs(lp, "deficit", 0.0, objective) == 0.0):
-            backend.set_rhs(rows["deficit"], 0.0)
-            readiness = final = run_stage("shortfall", lp.objectives["shortfall"], trial=True)
-            if readiness.status.is_ok:
-                basis = (start_bases or {}).get("deficit")
-                stages.insert(0, ("deficit", SolverRun(SolveStatus.OPTIMAL, objective=0.0, basis=basis, detail=(
-                    "not solved: the readiness stage found a plan with every deficit held at 0"))))
-                if basis is not None:
-                    bases["deficit"] = basis
-                backend.set_rhs(rows["shortfall"], _lexicographic_rhs(lp, "shortfall", final.objective, objective))
-                first = 2
-            else:
-                backend.set_rhs(rows["deficit"], INF)
+        skip: set[str] = set()
         for stage, name in enumerate(OBJECTIVES):
-            if stage < first:
+            if name in skip:
                 continue
+            terms = lp.objectives.get(name, {})
+            if not terms and not stages:
+                continue  # e.g. no draws: nothing to release, and no plan yet to keep
+            if (name == "deficit" and no_deficit_hint and write_model is None and "deficit" in rows
+                    and "shortfall" in rows and _lexicographic_rhs(lp, "deficit", 0.0, objective) == 0.0):
+                backend.set_rhs(rows["deficit"], 0.0)
+                trial = run_stage("shortfall", lp.objectives["shortfall"], trial=True)
+                if trial.status.is_ok:
+                    readiness = final = trial
+                    basis = (start_bases or {}).get("deficit")
+                    stages.insert(len(stages) - 1, ("deficit", SolverRun(SolveStatus.OPTIMAL, objective=0.0, basis=basis,
+                                                                         detail=("not solved: the readiness stage found a "
+                                                                                 "plan with every deficit held at 0"))))
+                    if basis is not None:
+                        bases["deficit"] = basis
+                    backend.set_rhs(rows["shortfall"], _lexicographic_rhs(lp, "shortfall", final.objective, objective))
+                    skip.add("shortfall")
+                    continue
+                backend.set_rhs(rows["deficit"], INF)
             if name == "shortfall" and write_model is not None:
-                backend.write(write_model, objective=lp.objectives.get(name, {}))
+                backend.write(write_model, objective=terms)
             # Values are read back where used: the readiness duals, the final plan, and a stage
             # whose successor has nothing to minimise (and so keeps this stage's plan).
             later = OBJECTIVES[stage + 1:]
             values = name == "shortfall" or not later or not lp.objectives.get(later[0])
-            final = run_stage(name, lp.objectives.get(name, {}), values, from_previous=name == "cost")
+            final = run_stage(name, terms, values, from_previous=name == "cost")
             if name == "shortfall":
                 readiness = final
             if name in rows:

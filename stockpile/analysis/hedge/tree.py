@@ -8,7 +8,7 @@ by the same constraint families as a single plan, once per future (:func:`build_
   (``order``, ``buy`` and ``sell`` in FYs before the decision FY), which all futures share, so a
   shared order must fit every future's capacity, bans and shares (non-anticipativity);
 * each priority's objective is the expectation sum_k p_k objective_k, solved lexicographically
-  (deficit, then shortfall, then cost), with optionally a CVaR of shortfall in the readiness
+  (in the order of model.build.OBJECTIVES: release, deficit, shortfall, cost), with optionally a CVaR of shortfall in the readiness
   stage: (1 - lambda) E[S] + lambda (eta + sum_k p_k z_k / (1 - alpha)), z_k >= S_k - eta, z_k >= 0.
 
 Measures (each priority separately, in its own units):
@@ -39,6 +39,11 @@ from stockpile.scenario.load import scenario_from_dict
 from stockpile.scenario.schema import RecyclingStream, Scenario, to_plain
 from stockpile.solve.backends.factory import solver_for_large_models
 from stockpile.solve.lexicographic import Solution, solve_model
+
+OBJECTIVE_UNITS = {"release": "weighted relative unmet release", "deficit": "$M",
+                   "shortfall": "weighted relative shortfall", "cost": "$M"}
+"""The unit each priority's value is in, for the measures table."""
+assert tuple(OBJECTIVE_UNITS) == OBJECTIVES
 
 LARGE_MODEL_COLUMNS = 20_000
 """Above this size the tree is solved by interior point: simplex is slow on scenario-indexed LPs."""
@@ -106,6 +111,8 @@ def sample_futures(scenario: Scenario, base: dict) -> list[Future]:
             if on:
                 episodes.append((start, scenario.horizon.last_fy, availability, price))
             for e, (first, last, availability, price) in enumerate(episodes, start=1):
+                if availability == 1.0 and price == 1.0:
+                    continue  # an episode that changes nothing is no event
                 events[f"sampled-{j}-{e}"] = {
                     "country": disruption.country, "material": disruption.material, "from_fy": first,
                     "to_fy": last, "availability": availability, "price": price,
@@ -313,7 +320,8 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
         ws = {name: sum(f.probability * own_optimum[f.name][name] for f in futures) for name in OBJECTIVES}
         eev = None if any(under_ev[f.name] is None for f in futures) else {
             name: sum(f.probability * under_ev[f.name][name] for f in futures) for name in OBJECTIVES}
-        for name, unit in (("deficit", "$M"), ("shortfall", "weighted relative shortfall"), ("cost", "$M")):
+        for name in OBJECTIVES:
+            unit = OBJECTIVE_UNITS[name]
             vss = None if eev is None else _difference(eev[name], rp[name])
             measure_rows.append(dict(priority=name, unit=unit, hedged_RP=rp[name], wait_and_see_WS=ws[name],
                                      average_future_EEV=None if eev is None else eev[name],
