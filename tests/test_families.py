@@ -104,7 +104,7 @@ def test_every_name_of_the_shipped_models_round_trips() -> None:
 def test_names_of_a_scenario_tree_round_trip() -> None:
     raw = make_scenario(uncertainty={"decision_fy": 2028, "cvar": {"level": 0.9}, "futures": {
         "calm": {"probability": 0.5},
-        "cut": {"probability": 0.5, "events": {"e": {"country": "Canada", "from_fy": 2028}}}}})
+        "cut": {"probability": 0.5, "events": {"e": {"country": "Canada", "from_fy": 2028, "availability": 0.0}}}}})
     scenario = scenario_from_dict(raw)
     lp = build_hedge(scenario, futures_of(scenario), 2028).lp
     assert any(key[:1] == ("cut",) for key in lp.row_key) and "cvar" in lp.row_family

@@ -515,10 +515,11 @@ def test_loss_pipeline_and_a_draw_larger_than_the_stock(solver):
       FY2027: 0.9 x 100 = 90 (loss 10);  FY2028: 0.9 x 90 + 50 = 131 (loss 9);
       FY2029: 0.9 x 131 = 117.9 available (loss 13.1), the draw takes it all: unmet 200 - 117.9 =
       82.1 t, closing 0;  FY2030: 0.
-    Shortfall objective = 82.1 / max(goal 0, draw 200, 1) = 0.4105. Holding: 10 x 90 = $900,
+    Release objective (first priority) = 82.1 / max(draw 200, 1) = 0.4105; the shortfall
+    objective is 0 (no goal: an unmet release is not goal shortfall). Holding: 10 x 90 = $900,
     10 x 131 = $1,310: Fund 999,100, 997,790, 997,790, 997,790; cost objective 0.00221 $M.
-    first_shortfall_fy 2029 (unmet draw); headline "solvent through FY2028; first shortfall
-    FY2029: testium 82 t".
+    first_unmet_release_fy 2029, no goal shortfall; headline "solvent through FY2028; unmet
+    release FY2029: testium 82 t".
     """
     plan = solved("loss_pipeline_draw", solver)
     assert closings(plan, "X") == [approx(v, TONNES) for v in (90.0, 131.0, 0.0, 0.0)]
@@ -531,10 +532,13 @@ def test_loss_pipeline_and_a_draw_larger_than_the_stock(solver):
     assert list(plan.tables["fund"].closing) == [approx(v, DOLLARS) for v in (999_100.0, 997_790.0,
                                                                              997_790.0, 997_790.0)]
     assert list(plan.tables["fund"].holding_cost) == [approx(v, DOLLARS) for v in (900.0, 1310.0, 0.0, 0.0)]
-    assert plan.objective_values["shortfall"] == approx(0.4105)
+    assert plan.objective_values["release"] == approx(0.4105)
+    assert plan.objective_values["shortfall"] == approx(0.0, abs=1e-12)
     assert plan.objective_values["cost"] == approx(0.00221, 1e-9)
-    assert plan.kpis["first_shortfall_fy"] == 2029
-    assert plan.headline == "solvent through FY2028; first shortfall FY2029: testium 82 t"
+    assert plan.kpis["first_shortfall_fy"] is None and plan.kpis["first_unmet_release_fy"] == 2029
+    assert plan.kpis["total_unmet_release_tonnes"] == approx(82.1, TONNES)
+    assert plan.kpis["total_shortfall_tonne_years"] == approx(0.0, abs=TONNES)
+    assert plan.headline == "solvent through FY2028; unmet release FY2029: testium 82 t"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -626,7 +630,8 @@ def test_a_scenario_without_goals(solver):
     """
     plan = solved("no_goal_at_all", solver)
     assert plan.tables["orders"].empty
-    assert plan.objective_values == {"deficit": approx(0.0), "shortfall": approx(0.0), "cost": approx(0.0)}
+    assert plan.objective_values == {"release": approx(0.0), "deficit": approx(0.0), "shortfall": approx(0.0),
+                                     "cost": approx(0.0)}
     assert list(plan.tables["fund"].closing) == [approx(v, DOLLARS) for v in (10.5e6, 11e6, 11.5e6)]
     assert plan.headline == "solvent through FY2029"
 

@@ -354,4 +354,7 @@ def apply_relaxations(raw: dict, relaxations: list[Relaxation], fys: list[int]) 
             container[name] = int(r.required)
         else:
             container[name] = r.required
+    for event_id, event in list((raw.get("events") or {}).items()):
+        if event.get("availability", 1.0) == 1.0 and event.get("price", 1.0) == 1.0:
+            del raw["events"][event_id]  # raised to full availability at no price change: no event left
     return raw
