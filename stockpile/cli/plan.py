@@ -68,6 +68,10 @@ def solve(
             plan = plan_scenario(s, solver, time_limit)
         plan.scenario_file = str(scenario)
         plan.time_limit = time_limit
+        if plan.kpis["first_shortfall_fy"] is not None:
+            from stockpile.analysis.reach import goals_out_of_reach
+
+            plan.goals_out_of_reach = goals_out_of_reach(s, solver, time_limit)
         if output is not None and policy_costs:
             from stockpile.analysis.policy_costs import policy_cost_table
 
@@ -86,19 +90,30 @@ def solve(
 def _print_plan(plan) -> None:
     s = plan.scenario
     console.print(f"{s.name}  FY{s.horizon.first_fy}-FY{s.horizon.last_fy}", style="bold")
-    console.print(plan.headline, style="bold")
+    for line in plan.headline_lines:
+        console.print(line, style="bold")
     inventory, orders = plan.tables["inventory"], plan.tables["orders"]
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("material", "ordered t", "cost $M", f"FY{s.horizon.last_fy} stock t", "goal t",
-                   "shortfall t-yr"):
-        table.add_column(column, justify="left" if column == "material" else "right")
+    readiness = plan.kpis["readiness"]
+    released = any(r["released_tonnes"] > 0 or r["unmet_release_tonnes"] > 0 for r in readiness.values())
+    columns = ["", "ordered t", "$M", f"FY{s.horizon.last_fy % 100:02d} t", "held", "short t-yr",
+               "met from"] + (["released t", "unmet t"] if released else [])
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for column in columns:
+        table.add_column(column, justify="left" if column == "" else "right", no_wrap=True)
     for code, material in s.materials.items():
-        rows = inventory[inventory.material == code]
-        last = rows.iloc[-1]
+        last = inventory[inventory.material == code].iloc[-1]
         mine = orders[orders.material == code]
-        table.add_row(f"{material.name} ({code})", f"{mine.tonnes.sum():,.0f}", f"{mine.cost.sum() / 1e6:,.1f}",
-                      f"{last.closing:,.0f}", f"{last.goal:,.0f}", f"{rows.shortfall.sum() + rows.unmet_draw.sum():,.0f}")
+        r = readiness[code]
+        share = "-" if r["goal_met_share"] is None else f"{r['goal_met_share']:.1%}"
+        met = f"FY{r['goal_met_from_fy']}" if r["goal_met_from_fy"] is not None else "not met"
+        cells = [code, f"{mine.tonnes.sum():,.0f}", f"{mine.cost.sum() / 1e6:,.1f}",
+                 f"{last.closing:,.0f}", share, f"{r['tonne_years_short']:,.0f}", met]
+        if released:
+            cells += [f"{r['released_tonnes']:,.0f}", f"{r['unmet_release_tonnes']:,.0f}"]
+        table.add_row(*cells)
     console.print(table)
+    for entry in plan.goals_out_of_reach or []:
+        console.print(entry.sentence)
     k = plan.kpis
     console.print(f"Fund: ends at ${k['end_fund_balance'] / 1e6:,.1f}M, total deficit ${k['total_deficit'] / 1e6:,.1f}M; "
                   f"purchases ${k['total_purchase_cost'] / 1e6:,.1f}M")

@@ -28,7 +28,10 @@ def summary(plan: Plan, scenario_file: str | None, time_limit: float | None = No
                    "objective_mode": s.objective.mode, "seconds": round(plan.solve_seconds, 3)},
         "status": "optimal",
         "headline": plan.headline,
+        "headline_lines": plan.headline_lines,
         "kpis": plan.kpis,
+        "goals_out_of_reach": (None if plan.goals_out_of_reach is None
+                               else [entry.as_dict() for entry in plan.goals_out_of_reach]),
         "objectives": plan.objective_values,
         "audit": {"passed": plan.audit is not None and plan.audit.ok,
                   "summary": plan.audit.summary if plan.audit is not None else "not run"},

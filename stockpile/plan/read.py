@@ -56,6 +56,9 @@ class Plan:
     policy_costs: pd.DataFrame | None = None
     """What each policy costs, measured by re-solving without it (stockpile.policy_cost), or None."""
     time_limit: float | None = None
+    goals_out_of_reach: list | None = None
+    """Goals no budget meets in some FY, each with its binding limit
+    (stockpile.analysis.reach.goals_out_of_reach), or None when not computed."""
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})

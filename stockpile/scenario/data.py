@@ -25,7 +25,8 @@ from pydantic import ValidationError
 from stockpile.errors import InputError, InputErrors
 from stockpile.scenario.data_rows import (AGGREGATES, PROVENANCE, TAGS, WORLD_TOTAL, AssumptionRow, CountryRow,
                                           CountryTagRow, EventRow, FundRow, MaterialRow, MineProductionRow, PriceRow,
-                                          ProjectRow, RecyclingRow, ReserveRow, Row, SalientRow)
+                                          ProjectRow, RecyclingRow, ReserveRow, Row, SalientRow,
+                                          SanctionRow)
 
 __all__ = ["BaselineData", "load_data", "DEFAULT_DATA_DIR", "DATA_DIR_ENV"]
 
@@ -63,6 +64,7 @@ FILES: dict[str, FileSpec] = {
     "prices": FileSpec(PriceRow, ("material", "year"), {"quoted_value": ("price as quoted", "@quoted_unit"),
                                                        "usd_per_t_metal": ("price per t metal", "usd_per_t")}),
     "country_tags": FileSpec(CountryTagRow, ("country", "tag")),
+    "sanctions": FileSpec(SanctionRow, ("country", "program")),
     "recycling": FileSpec(RecyclingRow, ("stream", "material", "parameter"), {"value": ("", "@unit")}),
     "projects": FileSpec(ProjectRow, ("project", "parameter"), {"value": ("", "@unit")}),
     "assumptions": FileSpec(AssumptionRow, ("key", "material"), {"value": ("", "@unit")}),
@@ -170,6 +172,7 @@ class BaselineData:
     us_salient: pd.DataFrame
     prices: pd.DataFrame
     country_tags: pd.DataFrame
+    sanctions: pd.DataFrame
     recycling: pd.DataFrame
     projects: pd.DataFrame
     assumptions: pd.DataFrame

@@ -202,6 +202,34 @@ class CountryTagRow(Row):
     since: OptionalPartialDate
 
 
+SANCTION_TAGS = ("embargoed", "sanctioned_planning")
+"""``embargoed``: a comprehensive U.S. purchase (import) ban; ``sanctioned_planning``: a U.S.
+sanctions program that is not a purchase ban, which the baseline avoids as a planning choice."""
+
+
+class SanctionRow(Row):
+    """One U.S. sanctions program on a country: its legal citation, when it took effect (and was
+    lifted), whether it bans purchases outright, and the country tag it gives while in force."""
+
+    country: Text
+    program: Identifier
+    tag: Literal[SANCTION_TAGS]
+    citation: Text
+    effective_date: PartialDate
+    end_date: OptionalPartialDate
+    purchase_ban: Literal["yes", "no"]
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from super().problems()
+        if (self.purchase_ban == "yes") != (self.tag == "embargoed"):
+            yield "tag", ("a comprehensive purchase ban (purchase_ban yes) is tagged embargoed, and only it"
+                          f"; found purchase_ban {self.purchase_ban} with tag {self.tag}")
+        if self.purchase_ban == "no" and "not a purchase ban" not in self.note and "lifted" not in self.note:
+            yield "note", "a program that is not a purchase ban says so in its note ('not a purchase ban')"
+        if self.end_date and _check_date(self.end_date) < self.effective_date:
+            yield "end_date", f"{self.end_date} is before the effective date {self.effective_date}"
+
+
 class RecyclingRow(ParameterRow):
     UNITS = {"feedstock_t_per_fy": "t", "recovery_yield": "fraction", "cost_usd_per_t": "usd_per_t",
              "nds_share": "fraction"}

@@ -124,7 +124,9 @@ def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = Non
 
 
 def _countries(data: BaselineData, first_fy: int, record: _Recorder) -> dict[str, list[str]]:
-    """Every country in the data with the tags in force on the first day of the horizon."""
+    """Every country in the data with the tags in force on the first day of the horizon: policy
+    tags (country_tags.csv) and the tags of U.S. sanctions programs (sanctions.csv: ``embargoed``
+    for a comprehensive purchase ban, ``sanctioned_planning`` for other programs)."""
     horizon_start = dt.date(first_fy - 1, 10, 1)
     tags: dict[str, list[str]] = {country: [] for country in sorted(data.countries["country"])}
     for _, row in data.country_tags.sort_values(["country", "tag"]).iterrows():
@@ -132,6 +134,13 @@ def _countries(data: BaselineData, first_fy: int, record: _Recorder) -> dict[str
         if since is None or since <= horizon_start:
             tags[row["country"]].append(row["tag"])
             record.data(f"countries.{row['country']} tag {row['tag']}", row["tag"], "tag", row, "country_tags.csv")
+    for _, row in data.sanctions.sort_values(["country", "program"]).iterrows():
+        since, until = _parse_since(row["effective_date"]), _parse_since(row["end_date"])
+        in_force = since <= horizon_start and (until is None or until > horizon_start)
+        if in_force and row["tag"] not in tags[row["country"]]:
+            tags[row["country"]].append(row["tag"])
+            record.data(f"countries.{row['country']} tag {row['tag']} ({row['citation']})", row["tag"], "tag", row,
+                        "sanctions.csv")
     tags.setdefault("United States", [])
     if "domestic" not in tags["United States"]:
         tags["United States"].append("domestic")

@@ -20,22 +20,25 @@ INVENTORY_TABLE = "Inventory"
 INVENTORY = [
     Column("material", "Material"), Column("fy", "FY", "fy"), Column("opening", "Opening (t)", "tonnes"),
     Column("deliveries", "Deliveries (t)", "tonnes"), Column("pipeline", "Pipeline (t)", "tonnes"),
-    Column("disposals", "Disposals (t)", "tonnes"), Column("draws", "Draws (t)", "tonnes"),
-    Column("unmet_draw", "Unmet draw (t)", "tonnes"), Column("loss", "Loss (t)", "tonnes"),
+    Column("disposals", "Disposals (t)", "tonnes"), Column("draws", "Released (t)", "tonnes"),
+    Column("unmet_draw", "Unmet release (t)", "tonnes"), Column("loss", "Loss (t)", "tonnes"),
     Column("closing", "Closing (t)", "tonnes"), Column("goal", "Goal (t)", "tonnes"),
     Column("shortfall", "Shortfall (t)", "tonnes"), Column("coverage", "Coverage", "share"),
 ]
 assert [c.key for c in INVENTORY] == INVENTORY_COLUMNS
 
 INVENTORY_MEASURES = [Column("closing", "Closing stock (t)", "tonnes"), Column("goal", "Goal (t)", "tonnes"),
-                      Column("shortfall", "Shortfall (t)", "tonnes"), Column("coverage", "Coverage", "share")]
-"""The rows of the FY-across view, per material: the first two are what its chart draws."""
+                      Column("shortfall", "Shortfall (t)", "tonnes"), Column("coverage", "Coverage", "share"),
+                      Column("draws", "Released (t)", "tonnes"), Column("unmet_draw", "Unmet release (t)", "tonnes")]
+"""The rows of the FY-across view, per material: the first two are what its chart draws; releases
+(draws met from stock) and unmet releases (what the stock could not supply) come last."""
 
 
 def write_inventory_sheet(wb: Workbook, plan: Plan) -> None:
     s, inventory = plan.scenario, plan.tables["inventory"]
     sheet, placed = long_table_sheet(
-        wb, "Inventory", "Inventory", "Stock of each material in each FY, in tonnes. Red: closing stock below goal. "
+        wb, "Inventory", "Inventory", "Stock of each material in each FY, in tonnes. Red: closing stock below goal, or a release the "
+        "stock could not supply. "
         "Below: closing stock against goal FY by FY, and a chart per material.", INVENTORY_TABLE, INVENTORY, inventory)
     shortfall = f"${placed.letter('shortfall')}{placed.first_row}>={SHORTFALL_HIGHLIGHT_TONNES}"
     for key in ("shortfall", "coverage"):

@@ -49,8 +49,12 @@ def headline_rows(kpis: dict[str, Any], s: Scenario) -> list[tuple[str, Any, str
 
     rows = [("Solvent through", *fy_or(kpis.get("solvent_through_fy"), f"not solvent in FY{first}")),
             ("First shortfall", *fy_or(kpis.get("first_shortfall_fy"), f"none through FY{last}")),
+            ("First unmet release", *fy_or(kpis.get("first_unmet_release_fy"), f"none through FY{last}")),
             ("First Fund deficit", *fy_or(kpis.get("first_deficit_fy"), f"none through FY{last}")),
             ("Total shortfall (tonne-years)", kpis.get("total_shortfall_tonne_years"), "tonnes")]
+    if "total_unmet_release_tonnes" in kpis:
+        rows += [("Released from stock (t)", kpis.get("total_released_tonnes"), "tonnes"),
+                 ("Unmet release (t)", kpis["total_unmet_release_tonnes"], "tonnes")]
     if "weighted_shortfall" in kpis:
         rows.append(("Weighted relative shortfall (objective)", kpis["weighted_shortfall"], "marginal"))
     rows += [("Total Fund deficit ($M)", kpis.get("total_deficit"), "money"),
@@ -64,9 +68,11 @@ def headline_rows(kpis: dict[str, Any], s: Scenario) -> list[tuple[str, Any, str
 def write_summary_sheet(wb: Workbook, plan: Plan) -> None:
     s, kpis = plan.scenario, plan.kpis
     sheet = Sheet(wb, "Summary", s.name)
-    solvent = kpis.get("first_shortfall_fy") is None and kpis.get("first_deficit_fy") is None
+    solvent = kpis.get("solvent_through_fy") == s.horizon.last_fy
     sheet.note(2, f"Solvency horizon: {plan.headline}", Font(name=FONT_NAME, size=13, bold=True),
                GOOD_FILL if solvent else BAD_FILL)
+    sheet.note(3, kpis["readiness_summary"][:1].upper() + kpis["readiness_summary"][1:],
+               Font(name=FONT_NAME, size=11, bold=True))
 
     sheet.key_values("Headline", headline_rows(kpis, s), top=sheet.section("Headline figures"),
                      labels=("Figure", "Value"))
@@ -74,20 +80,33 @@ def write_summary_sheet(wb: Workbook, plan: Plan) -> None:
     inventory, orders = plan.tables["inventory"], plan.tables["orders"]
     last = s.horizon.last_fy
     by_material = []
+    readiness = kpis["readiness"]
     for code in s.materials:
         stock = inventory[inventory.material == code]
         end = stock[stock.fy == last].iloc[0]
         mine = orders[orders.material == code] if not orders.empty else orders
+        r = readiness[code]
         by_material.append([material_label(s, code), float(mine.tonnes.sum()) if not mine.empty else 0.0,
                             float(mine.cost.sum()) if not mine.empty else 0.0, end.closing, end.goal,
-                            plain_value(end.coverage), float(stock.shortfall.sum() + stock.unmet_draw.sum())])
+                            plain_value(end.coverage), plain_value(r["goal_met_share"]), r["tonne_years_short"],
+                            r["goal_met_from_fy"] if r["goal_met_from_fy"] is not None else "not met",
+                            r["released_tonnes"], r["unmet_release_tonnes"]])
     placed = sheet.table("ByMaterial", [
         Column("material", "Material"), Column("ordered", "Ordered (t)", "tonnes"),
         Column("cost", "Cost ($M)", "money"), Column("closing", f"Stock FY{last} (t)", "tonnes"),
         Column("goal", f"Goal FY{last} (t)", "tonnes"), Column("coverage", f"Coverage FY{last}", "share"),
-        Column("shortfall", "Shortfall (t-yr)", "tonnes")], by_material, top=sheet.section("By material"))
+        Column("held", "Goal held over the horizon", "share"), Column("shortfall", "Shortfall (t-yr)", "tonnes"),
+        Column("met_from", "Goal met from FY", "fy"), Column("released", "Released (t)", "tonnes"),
+        Column("unmet", "Unmet release (t)", "tonnes")], by_material, top=sheet.section("By material"))
     highlight(sheet.ws, placed.cells("shortfall"),
               f"{placed.letter('shortfall')}{placed.first_row}>={SHORTFALL_HIGHLIGHT_TONNES}")
+
+    if plan.goals_out_of_reach:
+        sheet.table("OutOfReach", [Column("material", "Material"), Column("reach", "Out of reach at any budget")],
+                    [[material_label(s, entry.material), entry.sentence] for entry in plan.goals_out_of_reach],
+                    top=sheet.section("Goals out of reach at any budget",
+                                      "Computed by solving the scenario again with unlimited money: the limits "
+                                      "named are the ones whose marginal values are largest."))
 
     about_rows = [
         ("Scenario", s.name, "text"), ("Description", s.description, "text"),
