@@ -66,7 +66,35 @@ def hedge(
     for row in result.measures.to_dict("records"):
         vss = "infeasible for the average-future plan" if row["VSS"] is None else f"{row['VSS']:.6g}"
         console.print(f"{row['priority']}: VSS {vss}, EVPI {row['EVPI']:.6g} ({row['unit']})")
+    if measures:
+        _explain_measures(result)
     console.print(f"audit: passed in every future ({len(result.plans)})"
                   + (f"; futures solved alone on {result.executor}" if measures else ""))
     if output is not None:
         console.print(f"workbook: {output}")
+
+
+def _explain_measures(result) -> None:
+    """VSS and EVPI in planner's words, and what the hedged plan buys now that the plan for the
+    average future does not."""
+    console.print(f"VSS (value of the stochastic solution) = EEV - RP: how much worse each priority would be, "
+                  f"in expectation, if the orders before FY{result.decision_fy} were planned for the average "
+                  f"future instead of hedged across the futures. EVPI (expected value of perfect "
+                  f"information) = RP - WS: what knowing which future comes, before ordering, would be worth. "
+                  f"Both are compared priority by priority, in the lexicographic order; a positive value on "
+                  f"the first priority that differs is what counts.")
+    measures = result.measures.set_index("priority")
+    deciding = next((name for name in measures.index
+                     if (measures.loc[name, "VSS"] or 0.0) != 0.0 or measures.loc[name, "EVPI"] != 0.0), None)
+    if deciding is not None:
+        row = measures.loc[deciding]
+        console.print(f"First priority that differs: {deciding}. Hedging is worth {row['VSS'] or 0.0:.4g} "
+                      f"({row['unit']}) over ordering for the average future; foresight would be worth "
+                      f"{row['EVPI']:.4g} more.")
+    difference = result.bought_now_difference()
+    if not difference.empty:
+        console.print(f"What the hedged plan orders before FY{result.decision_fy} that the average-future plan "
+                      "does not (t; negative: orders less):")
+        for entry in difference.head(8).itertuples():
+            console.print(f"  {entry.material} {entry.option}: {entry.difference:+,.0f} t "
+                          f"(hedged {entry.hedged:,.0f}, average future {entry.average_future:,.0f})")

@@ -203,6 +203,22 @@ class HedgeResult:
     expected: dict[str, float] = field(default_factory=dict)
     executor: str = "1 process"
     """Where the futures' own solves ran (see stockpile.executor.run_tasks)."""
+    average_future_orders: pd.DataFrame | None = None
+    """The here-and-now orders of the plan for the average future (None without measures)."""
+
+    def bought_now_difference(self) -> pd.DataFrame:
+        """Per material and option: tonnes the hedged plan orders before the decision FY, the
+        average-future plan's, and hedged - average (largest differences first)."""
+        columns = ["material", "option", "hedged", "average_future", "difference"]
+        if self.average_future_orders is None:
+            return pd.DataFrame(columns=columns)
+        hedged = self.shared_orders.groupby(["material", "option"]).tonnes.sum()
+        average = self.average_future_orders.groupby(["material", "option"]).tonnes.sum()
+        table = pd.concat([hedged.rename("hedged"), average.rename("average_future")], axis=1).fillna(0.0)
+        table["difference"] = table.hedged - table.average_future
+        table = table[table.difference.abs() > 0.5].reset_index()
+        order = table.difference.abs().sort_values(ascending=False, kind="stable").index
+        return table.loc[order, columns].reset_index(drop=True)
 
 
 def _future_value(model: HedgeModel, name: str, objective: str, x: list[float]) -> float:
@@ -300,8 +316,9 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
     outcome_rows = []
     own_optimum: dict[str, dict[str, float]] = {}
     executor = "1 process"
+    average_orders = None
     if measures:
-        own_optimum, under_ev, executor = _evaluate_futures(model, scenario, futures, solver, time_limit, workers,
+        own_optimum, under_ev, executor, average_orders = _evaluate_futures(model, scenario, futures, solver, time_limit, workers,
                                                             dask_address)
         phase("measures")
     for future in futures:
@@ -329,7 +346,7 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
     return HedgeResult(scenario=scenario, futures=futures, decision_fy=tree.decision_fy, solution=solution,
                        plans=plans, shared_orders=_shared_orders(model, plans),
                        outcomes=pd.DataFrame(outcome_rows), measures=pd.DataFrame(measure_rows), expected=rp,
-                       executor=executor)
+                       executor=executor, average_future_orders=average_orders)
 
 
 def _difference(a: float, b: float) -> float:
@@ -375,7 +392,8 @@ def _evaluate_futures(model: HedgeModel, scenario: Scenario, futures: list[Futur
             raise SolveError(f"future {future.name!r} solved alone: {own[future.name]}")
         if isinstance(under_ev[future.name], str):  # the average future's orders break its limits
             under_ev[future.name] = None
-    return own, under_ev, executor
+    ev_orders = read_plan(ev_model, ev).tables["orders"]
+    return own, under_ev, executor, ev_orders[ev_orders.fy < model.decision_fy].reset_index(drop=True)
 
 
 def evaluate_futures_task(futures_json: list[str], pinned: Pinned, solver: str | None,
