@@ -30,5 +30,20 @@ def explain(
     scenario = scenario or default_scenario()
     with reported_errors():
         check_solver(solver)
-        explanation = explain_scenario(load_scenario(scenario), solver, time_limit, policy_costs=policy_costs)
+        loaded = load_scenario(scenario)
+        explanation = explain_scenario(loaded, solver, time_limit, policy_costs=policy_costs)
     console.print(explanation.text(top=top), markup=False)
+    _print_kept_out(loaded)
+
+
+def _print_kept_out(scenario) -> None:
+    """Which ban keeps which supplier out (its cost is in the policy costs above)."""
+    from stockpile.plan.bans import kept_out_by_bans
+
+    kept_out = kept_out_by_bans(scenario)
+    if kept_out.empty:
+        return
+    console.print("\nSuppliers kept out by each ban:", markup=False)
+    for key, rows in kept_out.groupby("key", sort=False):
+        names = ", ".join(f"{r.option} (from FY{r.from_fy})" for r in rows.itertuples())
+        console.print(f"  {key} ({rows.reason.iloc[0] or 'no reason given'}): {names}", markup=False)

@@ -10,6 +10,7 @@ from stockpile.outputs.excel.charts import DASHED_RED, SOLID_BLUE, line_chart, p
 from stockpile.outputs.excel.sheet import fy_cells, highlight
 from stockpile.outputs.excel.styles import WARN_FILL, Column
 from stockpile.outputs.workbook.sheet_parts import long_table_sheet, material_label, measure_row_cells, measures_view
+from stockpile.plan.bans import kept_out_by_bans
 from stockpile.plan.read import SOURCING_COLUMNS, Plan
 
 SHARE_TOLERANCE = 1e-6
@@ -62,6 +63,18 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
     above_cap = (f'AND({measure}="Largest foreign share",ISNUMBER({cell}),ISNUMBER({below}),'
                  f"{cell}>{below}+{SHARE_TOLERANCE})")
     highlight(ws, fy_cells(view), f"OR({below_floor},{above_cap})")
+    kept_out = kept_out_by_bans(s, plan.policy_costs)
+    if not kept_out.empty:
+        sheet.table("KeptOutByBans", [
+            Column("key", "Ban"), Column("reason", "Reason (citation)"), Column("material", "Material"),
+            Column("option", "Supplier kept out"), Column("country", "Country"), Column("from_fy", "From FY", "fy"),
+            Column("weighted_shortfall", "Ban costs: weighted shortfall", "marginal"),
+            Column("shortfall_tonne_years", "Ban costs: shortfall (t-yr)", "tonnes"),
+            Column("discounted_net_cost", "Ban costs: discounted net cost ($M)", "money")],
+            [list(row) for row in kept_out.itertuples(index=False)],
+            top=sheet.section("Suppliers kept out by bans",
+                              "Each ban and the suppliers it keeps out; what a ban costs is measured by "
+                              "re-solving the scenario without it (blank: not measured)."))
     sheet.finish(freeze="B4")
 
     with_floor = [code for code in s.materials if (sourcing[sourcing.material == code].trusted_floor > 0).any()]
