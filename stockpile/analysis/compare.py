@@ -28,7 +28,7 @@ from stockpile.outputs.excel.styles import BAD_FILL, GOOD_FILL, Column
 from stockpile.outputs.workbook.sheet_parts import material_label
 from stockpile.outputs.workbook.inventory_sheet import SHORTFALL_HIGHLIGHT_TONNES
 
-OBJECTIVE_KPIS = ("weighted_shortfall", "discounted_net_cost")
+OBJECTIVE_KPIS = ("weighted_unmet_release", "weighted_shortfall", "discounted_net_cost")
 """Headline figures that come from the solver's objective values, which a saved plan does not
 hold; they are compared only when both plans were solved here."""
 
@@ -92,6 +92,7 @@ FIGURES = {
     "first_shortfall_fy": Figure("First shortfall", "fy", True, "none", math.inf),
     "first_deficit_fy": Figure("First Fund deficit", "fy", True, "none", math.inf),
     "total_shortfall_tonne_years": Figure("Total shortfall (tonne-years)", "tonnes", False),
+    "total_unmet_release_tonnes": Figure("Unmet release (t)", "tonnes", False),
     "weighted_shortfall": Figure("Weighted relative shortfall (objective)", "marginal", False),
     "total_deficit": Figure("Total Fund deficit ($M)", "money", False),
     "total_purchase_cost": Figure("Total purchase cost ($M)", "money", False),
@@ -116,6 +117,9 @@ def compared_figures(a: PlanSide, b: PlanSide) -> list[dict[str, Any]]:
     horizon_a, horizon_b = a.kpis["solvency_horizon"], b.kpis["solvency_horizon"]
     rows = [dict(label="Solvency horizon", a=horizon_a, b=horizon_b, kind="text", change_kind="text",
                  change="same" if horizon_a == horizon_b else "changed", better=None)]
+    ready_a, ready_b = a.kpis["readiness_summary"], b.kpis["readiness_summary"]
+    rows.append(dict(label="Readiness", a=ready_a, b=ready_b, kind="text", change_kind="text",
+                     change="same" if ready_a == ready_b else "changed", better=None))
     for key, figure in FIGURES.items():
         if key in a.kpis and key in b.kpis:  # objective figures only when both plans were solved here
             rows.append(_compare(figure, a.kpis[key], b.kpis[key]))
@@ -293,7 +297,7 @@ def change_lines(a: PlanSide, b: PlanSide) -> list[str]:
     """A few lines for the terminal: each plan's horizon and the main changes."""
     lines = [f"A: {a.scenario.name}: {a.kpis['solvency_horizon']}",
              f"B: {b.scenario.name}: {b.kpis['solvency_horizon']}"]
-    for key, unit in (("total_shortfall_tonne_years", "t-yr"), ("total_deficit", "$M"),
+    for key, unit in (("total_shortfall_tonne_years", "t-yr"), ("total_unmet_release_tonnes", "t"), ("total_deficit", "$M"),
                       ("total_purchase_cost", "$M"), ("end_fund_balance", "$M")):
         x, y = a.kpis[key], b.kpis[key]
         scale = 1e6 if unit == "$M" else 1.0

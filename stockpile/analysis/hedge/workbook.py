@@ -54,6 +54,7 @@ def write_hedge_workbook(result: HedgeResult, path: Path) -> None:
     rows = [("Scenario", s.name, "text"), ("Description", s.description, "text"),
             ("Decision FY", result.decision_fy, "fy"), ("Futures", len(result.futures), "integer"),
             ("Shared (here-and-now) purchases", float(result.shared_orders.cost.sum()), "money"),
+            ("Expected weighted unmet release", result.expected["release"], "marginal"),
             ("Expected Fund deficit ($M)", result.expected["deficit"], "marginal"),
             ("Expected weighted shortfall", result.expected["shortfall"], "marginal"),
             ("Expected discounted cost ($M)", result.expected["cost"], "marginal"),

@@ -20,7 +20,8 @@ from stockpile.errors import InputError
 from stockpile.scenario.schema import Scenario
 
 KPI_COLUMNS = ["status", "reason", "solvency_horizon", "solvent_through_fy", "first_shortfall_fy",
-               "first_deficit_fy", "total_shortfall_tonne_years", "weighted_shortfall", "total_deficit",
+               "first_deficit_fy", "total_shortfall_tonne_years", "weighted_shortfall",
+               "total_unmet_release_tonnes", "weighted_unmet_release", "total_deficit",
                "total_purchase_cost", "discounted_net_cost", "end_fund_balance"]
 
 
@@ -35,7 +36,8 @@ def point_row(plan) -> dict[str, Any]:
 
     for code in plan.scenario.materials:
         rows = inventory[inventory.material == code]
-        row[f"shortfall_{code}"] = float(rows.shortfall.sum() + rows.unmet_draw.sum())
+        row[f"shortfall_{code}"] = float(rows.shortfall.sum())
+        row[f"unmet_release_{code}"] = float(rows.unmet_draw.sum())
     for code in plan.scenario.materials:
         mine = orders[orders.material == code]
         total = float(mine.tonnes.sum())
@@ -47,7 +49,7 @@ def point_row(plan) -> dict[str, Any]:
 def sweep_table(rows: list[dict], columns: list[str], base: Scenario) -> pd.DataFrame:
     materials = list(base.materials)
     ordered = (["run", *columns, *KPI_COLUMNS] + [f"shortfall_{m}" for m in materials]
-               + [f"trusted_share_{m}" for m in materials] + ["warm"])
+               + [f"unmet_release_{m}" for m in materials] + [f"trusted_share_{m}" for m in materials] + ["warm"])
     table = pd.DataFrame(rows)
     for column in ordered:
         if column not in table:
