@@ -43,7 +43,10 @@ def test_explain_on_the_baseline_names_what_binds_and_what_policy_costs() -> Non
     assert "the trusted-share floor on antimony in FY2027 binds (policy.trusted_share.Sb.2027 = 50.00%)" in out
     assert "each percentage point lower reduces weighted shortfall by" in out
     # Each material's cheapest unused option and why.
-    assert "'China antimony import'" in out and "event 'china-sb-ban' cuts availability to 0" in out
+    # (antimony's cheapest sources are all kept out: Burma and Russia by the sanctions planning
+    # ban, Iran by the embargo, China by its export ban)
+    assert "'China antimony import'" in out and "ban: policy.bans[3] (planning choice" in out
+    assert "Suppliers kept out by each ban:" in out and "Cuba cobalt import (from FY2027)" in out
     assert "'China tungsten import'" in out and "ban: policy.bans[1]" in out
     # Policy costs, measured by re-solving without each policy.
     assert "Cost of each policy" in out
