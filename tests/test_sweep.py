@@ -19,6 +19,7 @@ from stockpile.cli.app import app
 from stockpile.errors import InputError
 from stockpile.model.build import build
 from stockpile.plan.pipeline import plan_scenario
+from stockpile.plan.read import ZERO_DOLLARS
 from stockpile.scenario.load import load_scenario
 from stockpile.solve.lexicographic import solve_model
 from stockpile.analysis import executor
@@ -85,6 +86,9 @@ def test_points_file(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- warm = fresh
 
+MONEY_KEYS = ("discounted_net_cost", "total_deficit", "end_fund_balance", "total_purchase_cost")
+
+
 @pytest.fixture(scope="module")
 def sweep41(baseline):
     points = grid([parse_vary("fund.appropriation=0:1e9:41")])
@@ -100,7 +104,10 @@ def test_every_warm_point_matches_a_fresh_solve(baseline, sweep41) -> None:
         k = fresh_plan.kpis
         for key in ("weighted_shortfall", "discounted_net_cost", "total_deficit", "end_fund_balance",
                     "total_shortfall_tonne_years", "total_purchase_cost"):
-            assert row[key] == pytest.approx(k[key], rel=1e-6, abs=1e-6), (point, key)
+            # Dollars within ZERO_DOLLARS ($1, the plan's noise level: a few micrograms bought
+            # at $40,000/t differ between a warm and a fresh vertex), the rest within 1e-6.
+            noise = ZERO_DOLLARS if key in MONEY_KEYS else 1e-6
+            assert row[key] == pytest.approx(k[key], rel=1e-6, abs=noise), (point, key)
         assert row["solvency_horizon"] == k["solvency_horizon"]
 
 

@@ -148,7 +148,7 @@ def test_every_named_table_is_where_it_belongs(example_book) -> None:
         "Headline": "Summary", "ByMaterial": "Summary", "About": "Summary", "HowToRead": "Summary",
         "Orders": "Orders", "OrdersByCountry": "Orders", "CostByMaterial": "Orders",
         "Inventory": "Inventory", "InventoryByFY": "Inventory", "Fund": "Fund",
-        "Sourcing": "Sourcing", "SourcingByFY": "Sourcing",
+        "Sourcing": "Sourcing", "SourcingByFY": "Sourcing", "KeptOutByBans": "Sourcing",
         "MarginalAppropriation": "Marginal values", "MarginalCapacity": "Marginal values",
         "Scenario": "Inputs", "Materials": "Inputs", "PerFYInputs": "Inputs", "SupplyOptions": "Inputs",
         "Countries": "Inputs", "Bans": "Inputs", "Events": "Inputs", "Audit": "Audit",
