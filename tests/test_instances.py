@@ -122,7 +122,8 @@ def test_lead_time_leaves_the_first_year_short(solver):
     short[2027] = 100 t whatever is done; orderable FYs 2027..2028. inv[2028] >= 100 needs an
     FY2027 order of 100 t (delivered FY2028); the FY2028 order (arriving FY2029) is not needed.
     Shortfall objective = w x short / goal = 1 x 100/100 = 1.0. Cost = 100 x $40,000 = 4.0 $M.
-    first_shortfall_fy 2027; headline "not solvent in FY2027; first shortfall FY2027: testium 100 t".
+    first_shortfall_fy 2027; headline "not solvent in FY2027; first shortfall FY2027: testium 100 t
+    (100 t-yr short in all)".
     """
     plan = solved("lead_time_unavoidable_shortfall", solver)
     assert orders_by_key(plan) == {("A", 2027): approx(100.0, TONNES)}
@@ -133,7 +134,7 @@ def test_lead_time_leaves_the_first_year_short(solver):
     assert plan.objective_values["cost"] == approx(4.0)
     assert plan.kpis["first_shortfall_fy"] == 2027
     assert plan.kpis["solvent_through_fy"] is None
-    assert plan.headline == "not solvent in FY2027; first shortfall FY2027: testium 100 t"
+    assert plan.headline == "not solvent in FY2027; first shortfall FY2027: testium 100 t (100 t-yr short in all)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ def test_budget_too_small_gives_the_exact_shortfall(solver):
     at most floor(3e6 / 250e3) = 12 t in the whole horizon. Readiness: inventory in each FY is the
     tonnes bought so far, so all 12 t are bought in FY2027: short = 88 t in each of 3 FYs,
     shortfall objective = 3 x 88/100 = 2.64. Cost = 12 x 0.25 = 3.0 $M; Fund closing 0 each FY.
-    Headline "not solvent in FY2027; first shortfall FY2027: testium 88 t"; 264 tonne-years short.
+    Headline "not solvent in FY2027; first shortfall FY2027: testium 88 t (264 t-yr short in all)".
     """
     plan = solved("budget_too_small", solver)
     assert plan.objective_values["deficit"] == approx(0.0)
@@ -168,7 +169,7 @@ def test_budget_too_small_gives_the_exact_shortfall(solver):
     assert plan.kpis["total_shortfall_tonne_years"] == approx(264.0, 1e-4)
     assert plan.kpis["first_shortfall_fy"] == 2027
     assert plan.kpis["first_deficit_fy"] is None
-    assert plan.headline == "not solvent in FY2027; first shortfall FY2027: testium 88 t"
+    assert plan.headline == "not solvent in FY2027; first shortfall FY2027: testium 88 t (264 t-yr short in all)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,7 +420,7 @@ def test_solvency_beats_readiness(solver, name):
     assert [fund_row(plan, fy).closing for fy in (2027, 2028, 2029)] == [approx(0.0, DOLLARS)] * 3
     assert plan.kpis["first_deficit_fy"] is None
     assert plan.kpis["first_shortfall_fy"] == 2027
-    assert plan.headline == "not solvent in FY2027; first shortfall FY2027: testium 50 t"
+    assert plan.headline == "not solvent in FY2027; first shortfall FY2027: testium 50 t (150 t-yr short in all)"
 
 
 def test_weighted_mode_can_put_readiness_first(solver):

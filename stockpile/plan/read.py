@@ -366,7 +366,8 @@ def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | No
                      first_deficit: int | None, needed: dict[int, float] | None = None,
                      first_unmet: int | None = None) -> str:
     """"solvent through FY2040", or "solvent through FY2028; first shortfall FY2029: cobalt
-    1,230 t; unmet release FY2031: cobalt 400 t; Fund deficit from FY2031"."""
+    1,230 t (5,400 t-yr short in all); unmet release FY2031: cobalt 400 t; Fund deficit from
+    FY2031"."""
     if first_short is None and first_deficit is None and first_unmet is None:
         return f"solvent through FY{s.horizon.last_fy}"
     parts = []
@@ -382,6 +383,8 @@ def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | No
         rows = inventory[(inventory.fy == fy) & (inventory[column] > SHORTFALL_TONNES)]
         what = ", ".join(f"{s.materials[r.material].name.lower()} {_tonnes(getattr(r, column))} "
                          f"{s.materials[r.material].unit}" for r in rows.itertuples())
+        if column == "shortfall":  # how large, over the horizon: what tells apart plans short from the same FY
+            what += f" ({_tonnes(float(inventory.shortfall.sum()))} t-yr short in all)"
         parts.append(f"{label} FY{fy}: {what}")
     if first_deficit is not None:
         text = f"Fund deficit from FY{first_deficit}"
