@@ -43,6 +43,7 @@ def sweep_columns(table: pd.DataFrame, parameters: list[str], base: Scenario) ->
         Column("first_deficit_fy", "First deficit", "fy"),
         Column("weighted_shortfall", "Weighted shortfall", "marginal"),
         Column("total_shortfall_tonne_years", "Shortfall (t-yr)", "tonnes"),
+        Column("total_unmet_release_tonnes", "Unmet release (t)", "tonnes"),
     ]
     columns += [Column(f"shortfall_{m}", f"{base.materials[m].name} shortfall (t-yr)", "tonnes") for m in base.materials]
     columns += [
