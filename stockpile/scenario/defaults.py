@@ -180,11 +180,15 @@ def _material(data: BaselineData, code: str, first_fy: int, goal_reached_fy: int
 
 
 def _market_price(data: BaselineData, code: str, year: int, record: _Recorder, what: str) -> float:
+    """The material's price of ``year`` in data/prices.csv, or its latest price before that year
+    when there is none (recorded as such: lithium has no 2025 quote)."""
     table = data.prices
-    match = table[(table["material"] == code) & (table["year"] == year)]
+    match = table[(table["material"] == code) & (table["year"] <= year)].sort_values("year")
     if match.empty:
-        raise KeyError(f"data/prices.csv has no {code} price for {year}")
-    row = match.iloc[0]
+        raise KeyError(f"data/prices.csv has no {code} price for {year} or before")
+    row = match.iloc[-1]
+    if int(row["year"]) != year:
+        what = f"{what} (no {year} price: the {int(row['year'])} one, the latest in prices.csv)"
     return record.data(what, float(row["usd_per_t_metal"]), "$/t", row, "prices.csv")
 
 
