@@ -102,6 +102,7 @@ def test_baseline_workbook_carries_policy_costs_and_reproducibility(tmp_path: Pa
     by_key = {r[header.index("Scenario key")]: r for r in body}
     assert set(by_key) >= {"policy.trusted_share.Sb", "policy.bans[1]"}
     # The antimony trusted-share floor binds on the baseline: dropping it lowers the shortfall.
-    assert by_key["policy.trusted_share.Sb"][header.index("Weighted shortfall it adds")] > 0.1
+    # (Money binds first at 2025 prices, so the floor's cost is small but real.)
+    assert by_key["policy.trusted_share.Sb"][header.index("Weighted shortfall it adds")] > 1e-3
     labels = {row[0].value for row in wb["Summary"].iter_rows() if row[0].value}
     assert {"Scenario SHA-256", "Data SHA-256", "Version of highspy", "Version of pulp"} <= labels
