@@ -59,7 +59,8 @@ def set_tonnes(scenario, tables, option_name: str, fy: int, tonnes: float) -> No
         return
     option = next(o for o in scenario.options if o.name == option_name)
     row = dict(fy=fy, material=option.material, option=option.name, kind=option_kind(option),
-               country=option.country, tags=", ".join(effective_tags(scenario, option)), tonnes=tonnes,
+               country=option.country, refiner=rules.refiner(option),
+               tags=", ".join(effective_tags(scenario, option)), tonnes=tonnes,
                delivery_fy=fy + option.lead_time, unit_price=0.0, cost=0.0)
     tables["orders"] = pd.concat([tables["orders"], pd.DataFrame([row])], ignore_index=True)
 

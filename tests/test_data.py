@@ -127,9 +127,14 @@ def test_lithium_carbonate_mass_fraction():
     assert round(2 * li / (2 * li + c + 3 * o), 4) == 0.1879
 
 
-def test_price_history_covers_2020_to_2024(data):
+def test_price_history_covers_2020_to_2024_and_2025_quotes(data):
+    """USGS annual averages for 2020-2024 for every material; 2025 quotes where one was read
+    (lithium has none, so its 2024 average stands in, and says so in the provenance)."""
     years = data.prices.groupby("material")["year"].apply(sorted).to_dict()
-    assert years == {m: [2020, 2021, 2022, 2023, 2024] for m in ("Co", "Li", "Sb", "W")}
+    history = [2020, 2021, 2022, 2023, 2024]
+    assert years == {"Co": history + [2025], "Li": history, "Sb": history + [2025], "W": history + [2025]}
+    quotes = data.prices[data.prices.year == 2025]
+    assert set(quotes.status) == {"secondary"} and quotes.note.str.len().gt(0).all()
 
 
 def test_every_country_in_every_file_is_listed(data):

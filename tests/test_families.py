@@ -31,9 +31,11 @@ SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
 
 
 def _every_family_instance():
-    """rich_raw() binds every family but fixed orders: give one of its options a fixed order too."""
+    """rich_raw() binds every family but fixed orders and the refiner cap: give one of its options a
+    fixed order and the policy a cap on one refining country's share too."""
     raw = copy.deepcopy(rich_raw())
     raw["supply"][0]["fixed"] = {str(raw["horizon"]["first_fy"]): 1.0}
+    raw.setdefault("policy", {})["refiner_cap"] = 0.9
     return scenario_from_dict(raw)
 
 

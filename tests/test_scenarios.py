@@ -25,7 +25,7 @@ def plans() -> dict[str, object]:
 def test_library_has_the_scenarios_planners_start_from() -> None:
     assert {p.stem for p in SHIPPED} >= {
         "baseline", "fy2023-retrospective", "china-antimony-ban-lifted-2028", "drc-cobalt-export-suspension",
-        "conflict-drawdown", "recycling-push", "msp-only"}
+        "conflict-drawdown", "recycling-push", "msp-only", "prices-2024"}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
@@ -102,12 +102,13 @@ def test_retrospective_is_insolvent_by_fy2025_and_the_reported_appropriation_avo
 def test_imports_are_generated_from_every_producing_country() -> None:
     data = load_data()
     scenario = load_scenario(SCENARIOS / "baseline.toml")
-    imports = {o.name: o for o in scenario.supply if o.kind == "import" and o.material == "Sb"}
+    imports = {o.name: o for o in scenario.supply
+               if o.kind == "import" and o.material == "Sb" and o.name.endswith(" import")}
     producers = {c: t for c, t in data.production("Sb", 2024).items() if t > 0 and c != "United States"}
     assert {o.country for o in imports.values()} == set(producers)
     china = imports["China antimony import"]
     assert china.capacity.at(2030) == pytest.approx(0.05 * producers["China"])
-    price = data.prices[(data.prices.material == "Sb") & (data.prices.year == 2024)].usd_per_t_metal.iloc[0]
+    price = data.prices[(data.prices.material == "Sb") & (data.prices.year == 2025)].usd_per_t_metal.iloc[0]
     assert china.price.at(2030) == pytest.approx(price)
     what = scenario.provenance["what"]
     assert what.str.contains("China antimony import' capacity").any()
@@ -121,3 +122,22 @@ def test_data_section_is_validated(tmp_path: Path) -> None:
     path.write_text('extends = "%s"\n[data]\nmaterials = ["Xx"]\n' % (SCENARIOS / "baseline.toml"))
     with pytest.raises(InputError, match=r"data\.materials\[1\]: no material 'Xx'"):
         load_scenario(path)
+
+
+def test_baseline_prices_date_from_2025_and_the_2024_case_keeps_the_averages() -> None:
+    """Every market price the baseline uses is a 2025 quote, except lithium's (no 2025 quote: its
+    2024 average, recorded as such); prices-2024.toml is the same scenario at the 2024 averages."""
+    baseline = load_scenario(SCENARIOS / "baseline.toml")
+    prices = baseline.provenance[baseline.provenance["what"].str.contains("market price")]
+    assert set(prices["what"].str.extract(r"^(\w+) market price")[0]) == {"Sb", "Co", "Li", "W"}
+    for what, source in zip(prices["what"], prices["source"]):
+        if what.startswith("Li"):
+            assert "(no 2025 price: the 2024 one" in what
+        else:
+            assert "2025" in what and "USGS MCS 2025 data release" not in source, (what, source)
+    old = load_scenario(SCENARIOS / "prices-2024.toml")
+    old_prices = old.provenance[old.provenance["what"].str.contains("market price")]
+    assert old_prices["what"].str.contains("market price 2024").all()
+    options = {o.name: o for o in old.supply}
+    assert options["Canada cobalt import"].price.at(2027) < {o.name: o for o in baseline.supply}[
+        "Canada cobalt import"].price.at(2027)

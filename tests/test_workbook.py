@@ -146,7 +146,7 @@ def test_every_named_table_is_where_it_belongs(example_book) -> None:
     where = {name: sheet for name, (sheet, _) in _tables(example_book).items()}
     assert where == {
         "Headline": "Summary", "ByMaterial": "Summary", "About": "Summary", "HowToRead": "Summary",
-        "Orders": "Orders", "OrdersByCountry": "Orders", "CostByMaterial": "Orders",
+        "Orders": "Orders", "OrdersByCountry": "Orders", "OrdersByRefiner": "Orders", "CostByMaterial": "Orders",
         "Inventory": "Inventory", "InventoryByFY": "Inventory", "Fund": "Fund",
         "Sourcing": "Sourcing", "SourcingByFY": "Sourcing", "KeptOutByBans": "Sourcing",
         "MarginalAppropriation": "Marginal values", "MarginalCapacity": "Marginal values",

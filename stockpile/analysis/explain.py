@@ -166,7 +166,13 @@ def _recovery(ctx: LimitContext, key: dict, limit: Relaxation) -> str:
 
 
 def _country_cap(ctx: LimitContext, key: dict, limit: Relaxation) -> str:
-    return f"the single-country cap on {key['country']}'s {ctx.material(key['material'])} in FY{key['fy']}"
+    return (f"the single-country cap on {ctx.material(key['material'])} mined in {key['country']} "
+            f"in FY{key['fy']}")
+
+
+def _refiner_cap(ctx: LimitContext, key: dict, limit: Relaxation) -> str:
+    return (f"the single-refiner cap on {ctx.material(key['material'])} refined in {key['country']} "
+            f"in FY{key['fy']}")
 
 
 def _ban_on(ctx: LimitContext, key: dict, limit: Relaxation) -> str:
@@ -180,6 +186,7 @@ MOVES: dict[str, Move] = {
     "recycling": Move("extra tonne recovered", _recovery, _option_capacity),
     "partner_share": Move("percentage point lower"),
     "concentration": Move("percentage point higher", _country_cap),
+    "refiner_cap": Move("percentage point higher", _refiner_cap),
     "ban": Move("tonne allowed", _ban_on, _available_capacity),
     "obligation_cap": Move("extra $1M"),
     "amp_limit": Move("extra tonne"),
@@ -329,7 +336,10 @@ def _why_not(ctx: LimitContext, option, fy: int, plan: Plan, binding_rows: set[i
     if not rules.is_trusted(s, option) and binds("partner_share", code, fy):
         return f"share cap: untrusted while the trusted-share floor binds (policy.trusted_share.{code})"
     if rules.is_foreign(s, option) and binds("concentration", code, option.country, fy):
-        return f"share cap: {option.country} is at the single-country cap (policy.concentration_cap)"
+        return f"share cap: {option.country} (origin) is at the single-country cap (policy.concentration_cap)"
+    if rules.is_refined_abroad(s, option) and binds("refiner_cap", code, rules.refiner(option), fy):
+        return (f"share cap: {rules.refiner(option)} (refiner) is at the single-refiner cap "
+                f"(policy.refiner_cap)")
     if binds("amp_limit", code, fy):
         return f"AMP limit: materials.{code}.amp_limit binds"
     if binds("obligation_cap", fy):

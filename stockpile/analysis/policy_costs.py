@@ -40,10 +40,14 @@ def policies(scenario: Scenario) -> Iterator[tuple[str, str, Scenario]]:
         material = "every material" if ban.material == ALL else (
             s.materials[ban.material].name.lower() if ban.material in s.materials else ban.material)
         source = (f"{ban.tag}-country" if ban.tag else ", ".join(ban.countries))
+        if ban.stage != "any":
+            source += f" ({ban.stage})"
         yield (f"the {source} ban on {material}", f"policy.bans[{i}]",
                _without(s, bans=policy.bans[:i - 1] + policy.bans[i:]))
     if policy.concentration_cap is not None:
         yield "the single-country cap", "policy.concentration_cap", _without(s, concentration_cap=None)
+    if policy.refiner_cap is not None:
+        yield "the single-refiner cap", "policy.refiner_cap", _without(s, refiner_cap=None)
 
 
 def _without(scenario: Scenario, **policy_update) -> Scenario:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from stockpile.scenario import rules
 from stockpile.model.families import (AMP_LIMIT, BALANCE, BAN, BUY, CAPACITY, CONCENTRATION, DEFICIT, FIXED_ORDER, FUND,
                                       FUND_BALANCE, FUND_FLOOR, GOAL, INV, OBLIGATION_CAP, ORDER, PARTNER_SHARE,
-                                      RECYCLING, SELL, SHORT, TIERS, UNMET_DRAW, RowFamily)
+                                      RECYCLING, REFINER_CAP, SELL, SHORT, TIERS, UNMET_DRAW, RowFamily)
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.scenario.schema import RecyclingStream, Scenario
 
@@ -54,6 +54,7 @@ def build(scenario: Scenario, lp: LinearProgram | None = None) -> StockpileModel
     define_partner_share(model)
     define_covered_ban(model)
     define_concentration_cap(model)
+    define_refiner_cap(model)
     define_fixed_order(model)
     define_objectives(model)
     return model
@@ -254,8 +255,12 @@ def define_obligation_cap(model: StockpileModel) -> None:
 def define_partner_share(model: StockpileModel) -> None:
     """partner_share[m,y]: sum_{s trusted} order[m,s,y] >= alpha[m,y] * sum_s order[m,s,y].
 
-    Written as sum_s (trusted_s - alpha) order[m,s,y] >= 0; an option is trusted when any of its
-    tags (own, country's, kind) is in policy.trusted_tags.
+    Written as sum_s (trusted_s - alpha) order[m,s,y] >= 0. An option is trusted when, at every
+    stage policy.trusted_stages requires (both: origin and refiner; or one of them), one of its
+    effective tags at that stage (kind, own tags, that stage's country's tags) is in
+    policy.trusted_tags:
+
+        trusted_s = AND_{g in stages} [ (kind_s + tags_s + tags(country_s at g)) meets trusted_tags ]
     """
     s, lp = model.scenario, model.lp
     for code in s.materials:
@@ -274,7 +279,12 @@ def define_covered_ban(model: StockpileModel) -> None:
     """ban[m,s,y]: order[m,s,y] <= 0 for options a policy ban covers from its FY on.
 
     A ban names a tag (``covered`` for 10 U.S.C. 4872 countries) or countries, a material (or
-    all) and the FY it takes effect. Kept as rows, not bounds, so their duals price the ban.
+    all), the FY it takes effect and a stage. It covers option s when, at the ban's stage g
+    (origin = the mine country, refiner = the refining country, any = either):
+
+        tag in (kind_s + tags_s + tags(country_s at g))  or  country_s at g in ban.countries
+
+    Kept as rows, not bounds, so their duals price the ban.
     """
     s, lp = model.scenario, model.lp
     for option in s.options:
@@ -287,8 +297,9 @@ def define_covered_ban(model: StockpileModel) -> None:
 def define_concentration_cap(model: StockpileModel) -> None:
     """concentration[m,c,y]: sum_{s in c} order[m,s,y] <= beta[y] * sum_s order[m,s,y]
 
-    for every foreign country c (not policy.home_country) with an option for material m: no
-    single foreign country above beta of a year's orders of that material.
+    for every foreign origin country c (an option's ``country``, where it is mined; not
+    policy.home_country) with an option for material m: no single foreign country above beta of
+    a year's orders of that material. The refining stage has its own cap, define_refiner_cap.
     """
     s, lp = model.scenario, model.lp
     for code in s.materials:
@@ -302,6 +313,28 @@ def define_concentration_cap(model: StockpileModel) -> None:
                 terms = {lp.col("order", o.material, o.name, fy): (1.0 if o.country == country else 0.0) - beta
                          for o in orderable}
                 lp.add_row(CONCENTRATION.name, (code, country, fy), terms, "<=", 0.0)
+
+
+def define_refiner_cap(model: StockpileModel) -> None:
+    """refiner_cap[m,c,y]: sum_{s refined in c} order[m,s,y] <= gamma[y] * sum_s order[m,s,y]
+
+    for every foreign refining country c (not policy.home_country) with an option for material
+    m, gamma = policy.refiner_cap: the single-country cap of define_concentration_cap applied to
+    the refining stage (an option's refiner, its origin country when it names none), on the same
+    base, all of the material's orders in the FY.
+    """
+    s, lp = model.scenario, model.lp
+    for code in s.materials:
+        options = rules.options_of(s, code)
+        for fy in s.fys:
+            gamma = rules.refiner_cap(s, fy)
+            if gamma is None or gamma >= 1.0:
+                continue
+            orderable = [o for o in options if lp.has_col("order", o.material, o.name, fy)]
+            for country in rules.refiners_of(o for o in orderable if rules.is_refined_abroad(s, o)):
+                terms = {lp.col("order", o.material, o.name, fy): (1.0 if rules.refiner(o) == country else 0.0) - gamma
+                         for o in orderable}
+                lp.add_row(REFINER_CAP.name, (code, country, fy), terms, "<=", 0.0)
 
 
 def define_fixed_order(model: StockpileModel) -> None:

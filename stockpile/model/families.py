@@ -83,7 +83,7 @@ class ColumnFamily:
     added_by: AddedBy = "build"
 
 
-# Rows: the model's thirteen families (stockpile.model.build), then those later steps add.
+# Rows: the model's fourteen families (stockpile.model.build), then those later steps add.
 # Unless said otherwise a family is a hard limit, in tonnes, set by a key in tonnes.
 
 BALANCE = RowFamily(
@@ -115,7 +115,9 @@ BAN = RowFamily(
     "no orders from options a ban covers (e.g. 10 U.S.C. 4872 covered countries for tungsten) from its FY",
     unit="FY")
 CONCENTRATION = RowFamily("concentration", ("material", "country", "fy"), "policy.concentration_cap.FY",
-                          "no foreign country above the cap x a year's orders", unit="share")
+                          "no foreign origin (mine) country above the cap x a year's orders", unit="share")
+REFINER_CAP = RowFamily("refiner_cap", ("material", "country", "fy"), "policy.refiner_cap.FY",
+                        "no foreign refining country above the cap x a year's orders", unit="share")
 TIERS = RowFamily("tiers", ("material", "option", "fy"), "supply[i].tiers",
                   "convex price tiers: the more bought in a year, the dearer", kind="definition")
 FIXED_ORDER = RowFamily("fixed_order", ("material", "option", "fy"), "supply[i].fixed.FY",
@@ -135,7 +137,7 @@ CVAR = RowFamily(
 
 ROW_FAMILIES: dict[str, RowFamily] = {family.name: family for family in (
     BALANCE, GOAL, CAPACITY, RECYCLING, FUND, FUND_FLOOR, AMP_LIMIT, OBLIGATION_CAP, PARTNER_SHARE, BAN,
-    CONCENTRATION, TIERS, FIXED_ORDER, LEXICOGRAPHIC_ROW, TIER_WIDTH, CVAR)}
+    CONCENTRATION, REFINER_CAP, TIERS, FIXED_ORDER, LEXICOGRAPHIC_ROW, TIER_WIDTH, CVAR)}
 
 # Columns: the model's eight families (stockpile.model.build.define_variables), then the others.
 # Unless said otherwise a column is in tonnes, each future's own in a two-stage plan.

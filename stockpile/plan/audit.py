@@ -92,8 +92,10 @@ def audit_plan(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> AuditRepo
             known.violations.append(f"{where}: no such option")
             continue
         problems = []
-        if row.material != option.material or row.country != option.country or row.kind != option_kind(option):
-            problems.append("material, country or kind differ from the scenario")
+        if (row.material != option.material or row.country != option.country
+                or getattr(row, "refiner", option.country) != (getattr(option, "refiner", None) or option.country)
+                or row.kind != option_kind(option)):
+            problems.append("material, country, refiner or kind differ from the scenario")
         if row.fy not in rules.orderable_fys(s, option):
             problems.append("FY outside the option's order window")
         if row.delivery_fy != row.fy + option.lead_time:
@@ -268,7 +270,9 @@ def _missing(value) -> bool:
 
 def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame | None) -> None:
     share = check("partner_share", "trusted tonnes >= trusted_share x tonnes ordered, per material and FY")
-    concentration = check("concentration", "no foreign country above concentration_cap x tonnes ordered")
+    concentration = check("concentration", "no foreign origin country above concentration_cap x tonnes ordered")
+    refined = (check("refiner_cap", "no foreign refining country above refiner_cap x tonnes ordered")
+               if s.policy.refiner_cap is not None else None)
     report = check("sourcing", "the Sourcing table's shares, largest country and limits, recomputed from the orders")
     reported = {} if table is None else {(r["material"], r["fy"]): r for r in table.to_dict("records")}
     by_key: dict[tuple, list] = {}
@@ -287,13 +291,23 @@ def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame 
                                             f"{alpha:.1%} of {total:,.3f} t")
             beta = rules.concentration_cap(s, fy)
             by_country: dict[str, float] = {}
+            by_refiner: dict[str, float] = {}
             for row, option in these:
-                if rules.is_foreign(s, option):
+                if option.country != s.policy.home_country:
                     by_country[option.country] = by_country.get(option.country, 0.0) + row.tonnes
+                refiner = getattr(option, "refiner", None) or option.country
+                if refiner != s.policy.home_country:
+                    by_refiner[refiner] = by_refiner.get(refiner, 0.0) + row.tonnes
             if table is not None:
                 report.checked += 1
                 _compare_sourcing_row(s, code, fy, these, total, by_country, alpha, beta, reported.get((code, fy)),
-                                      report)
+                                      report, by_refiner)
+            gamma = None if s.policy.refiner_cap is None else s.policy.refiner_cap.at(fy)
+            for refiner, tonnes in sorted(by_refiner.items()) if gamma is not None else ():
+                refined.checked += 1
+                if tonnes > gamma * total + TONNES_TOL:
+                    refined.violations.append(f"{code} FY{fy}: refined in {refiner} {tonnes:,.3f} t is above "
+                                              f"{gamma:.1%} of {total:,.3f} t")
             if beta is None:
                 continue
             for country, tonnes in sorted(by_country.items()):
@@ -304,7 +318,8 @@ def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame 
 
 
 def _compare_sourcing_row(s: Scenario, code: str, fy: int, these: list, total: float, by_country: dict,
-                          alpha: float, beta: float | None, row: dict | None, report) -> None:
+                          alpha: float, beta: float | None, row: dict | None, report,
+                          by_refiner: dict | None = None) -> None:
     where = f"sourcing {code} FY{fy}"
     if row is None:
         report.violations.append(f"{where}: no row")
@@ -323,6 +338,18 @@ def _compare_sourcing_row(s: Scenario, code: str, fy: int, these: list, total: f
     leaders = {country for country, tonnes in by_country.items() if tonnes >= top - TONNES_TOL} if top > 0 else set()
     if (row.get("largest_country") in leaders) != bool(leaders) and not (not leaders and _missing(row.get("largest_country"))):
         report.violations.append(f"{where}: largest country {row.get('largest_country')!r}, the orders give "
+                                 f"{sorted(leaders) or 'none'}")
+    if by_refiner is None or "largest_refiner_share" not in row:
+        return
+    top = max(by_refiner.values(), default=0.0)
+    gamma = None if s.policy.refiner_cap is None else s.policy.refiner_cap.at(fy)
+    for column, value in {"largest_refiner_share": top / total if total > 0 else None, "refiner_cap": gamma}.items():
+        shown = row.get(column)
+        if (value is None) != _missing(shown) or (value is not None and not _near(shown, value, 1e-6)):
+            report.violations.append(f"{where}: {column} {shown} but the orders give {value}")
+    leaders = {c for c, tonnes in by_refiner.items() if tonnes >= top - TONNES_TOL} if top > 0 else set()
+    if (row.get("largest_refiner") in leaders) != bool(leaders) and not (not leaders and _missing(row.get("largest_refiner"))):
+        report.violations.append(f"{where}: largest refiner {row.get('largest_refiner')!r}, the orders give "
                                  f"{sorted(leaders) or 'none'}")
 
 

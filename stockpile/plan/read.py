@@ -2,13 +2,15 @@
 
 Tables (pandas DataFrames, money in dollars, quantities in tonnes):
 
-* ``orders``: fy, material, option, kind, country, tags, tonnes, delivery_fy, unit_price, cost
+* ``orders``: fy, material, option, kind, country (origin, where mined), refiner (where refined),
+  tags (effective at either stage), tonnes, delivery_fy, unit_price, cost
 * ``inventory``: material, fy, opening, deliveries, pipeline, disposals, draws, unmet_draw, loss,
   closing, goal, shortfall, coverage
 * ``fund``: fy, opening, appropriation, other_revenue, sales, purchases, committed_payments,
   operating_cost, holding_cost, closing, floor, deficit
 * ``sourcing``: material, fy, ordered, trusted_share, trusted_floor, covered_share,
-  largest_country, largest_share, concentration_cap
+  largest_country, largest_share, concentration_cap (by origin), largest_refiner,
+  largest_refiner_share, refiner_cap (by refining country)
 * ``marginal_appropriation``: fy, shortfall_reduction_per_million (readiness dual of fund[y])
 * ``marginal_capacity``: material, option, fy, shortfall_reduction_per_tonne
 """
@@ -99,7 +101,8 @@ def read_plan(model: StockpileModel, solution: Solution) -> Plan:
             cost = rules.tiered_cost(option, price, tonnes)
             orders.append(dict(
                 fy=fy, material=option.material, option=option.name, kind=option_kind(option),
-                country=option.country, tags=", ".join(effective_tags(s, option)), tonnes=tonnes,
+                country=option.country, refiner=rules.refiner(option),
+                tags=", ".join(effective_tags(s, option)), tonnes=tonnes,
                 delivery_fy=fy + option.lead_time, unit_price=cost / tonnes, cost=cost))
     orders_df = pd.DataFrame(orders, columns=ORDER_COLUMNS)
     if not orders_df.empty:
@@ -163,18 +166,20 @@ def read_plan(model: StockpileModel, solution: Solution) -> Plan:
     return plan
 
 
-ORDER_COLUMNS = ["fy", "material", "option", "kind", "country", "tags", "tonnes", "delivery_fy",
+ORDER_COLUMNS = ["fy", "material", "option", "kind", "country", "refiner", "tags", "tonnes", "delivery_fy",
                  "unit_price", "cost"]
 INVENTORY_COLUMNS = ["material", "fy", "opening", "deliveries", "pipeline", "disposals", "draws",
                      "unmet_draw", "loss", "closing", "goal", "shortfall", "coverage"]
 FUND_COLUMNS = ["fy", "opening", "appropriation", "other_revenue", "sales", "purchases",
                 "committed_payments", "operating_cost", "holding_cost", "closing", "floor", "deficit"]
 SOURCING_COLUMNS = ["material", "fy", "ordered", "trusted_share", "trusted_floor", "covered_share",
-                    "largest_country", "largest_share", "concentration_cap"]
+                    "largest_country", "largest_share", "concentration_cap", "largest_refiner",
+                    "largest_refiner_share", "refiner_cap"]
 
 
 def sourcing_table(s: Scenario, orders: pd.DataFrame) -> pd.DataFrame:
-    """Per material and FY: trusted, covered and largest single foreign country shares of orders."""
+    """Per material and FY: trusted, covered and largest single foreign country shares of orders,
+    the country by origin (where mined) and by refiner (where refined)."""
     by_name = {o.name: o for o in s.options}
     if orders.empty:
         groups, totals, names, countries, tonnes = {}, {}, [], [], []
@@ -189,20 +194,27 @@ def sourcing_table(s: Scenario, orders: pd.DataFrame) -> pd.DataFrame:
             total = totals.get((code, fy), 0.0)
             trusted = covered = 0.0
             by_country: dict[str, float] = {}
+            by_refiner: dict[str, float] = {}
             for i in these:
                 option = by_name[names[i]]
                 trusted += tonnes[i] if rules.is_trusted(s, option) else 0.0
                 covered += tonnes[i] if rules.is_covered(s, option) else 0.0
                 if rules.is_foreign(s, option):
                     by_country[countries[i]] = by_country.get(countries[i], 0.0) + tonnes[i]
+                if rules.is_refined_abroad(s, option):
+                    refiner = rules.refiner(option)
+                    by_refiner[refiner] = by_refiner.get(refiner, 0.0) + tonnes[i]
             largest = max(sorted(by_country.items()), key=lambda item: item[1], default=(None, 0.0))
+            top_refiner = max(sorted(by_refiner.items()), key=lambda item: item[1], default=(None, 0.0))
             rows.append(dict(
                 material=code, fy=fy, ordered=total,
                 trusted_share=trusted / total if total > 0 else None,
                 trusted_floor=rules.trusted_floor(s, code, fy),
                 covered_share=covered / total if total > 0 else None,
                 largest_country=largest[0], largest_share=largest[1] / total if total > 0 else None,
-                concentration_cap=rules.concentration_cap(s, fy)))
+                concentration_cap=rules.concentration_cap(s, fy), largest_refiner=top_refiner[0],
+                largest_refiner_share=top_refiner[1] / total if total > 0 else None,
+                refiner_cap=rules.refiner_cap(s, fy)))
     return pd.DataFrame(rows, columns=SOURCING_COLUMNS)
 
 

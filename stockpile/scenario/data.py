@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from stockpile.errors import InputError, InputErrors
 from stockpile.scenario.data_rows import (AGGREGATES, PROVENANCE, TAGS, WORLD_TOTAL, AssumptionRow, CountryRow,
                                           CountryTagRow, EventRow, FundRow, MaterialRow, MineProductionRow, PriceRow,
-                                          ProjectRow, RecyclingRow, ReserveRow, Row, SalientRow,
+                                          ProjectRow, RecyclingRow, RefiningRow, ReserveRow, Row, SalientRow,
                                           SanctionRow)
 
 __all__ = ["BaselineData", "load_data", "DEFAULT_DATA_DIR", "DATA_DIR_ENV"]
@@ -70,6 +70,7 @@ FILES: dict[str, FileSpec] = {
     "assumptions": FileSpec(AssumptionRow, ("key", "material"), {"value": ("", "@unit")}),
     "fund": FileSpec(FundRow, ("key", "date_or_fy"), {"value": ("", "@unit")}),
     "events": FileSpec(EventRow, ("event",)),
+    "refining": FileSpec(RefiningRow, ("material", "origin", "refiner", "basis"), {"value": ("", "@unit")}),
 }
 
 
@@ -151,10 +152,11 @@ def _reference_problems(row: Row, spec: FileSpec, materials: tuple[str, ...],
     material = getattr(row, "material", "")
     if material and spec.row is not MaterialRow and material not in materials:
         yield "material", f"unknown material {material!r}; materials.csv lists {', '.join(materials)}"
-    country = getattr(row, "country", "")
     allowed = countries | set(AGGREGATES) if spec.aggregates else countries
-    if country and spec.row is not CountryRow and country not in allowed:
-        yield "country", f"unknown country {country!r}; add it to countries.csv or use its canonical spelling"
+    for column in ("country", "origin", "refiner"):
+        country = getattr(row, column, "")
+        if country and spec.row is not CountryRow and country not in allowed:
+            yield column, f"unknown country {country!r}; add it to countries.csv or use its canonical spelling"
 
 
 # --- the loaded data --------------------------------------------------------------------------------
@@ -178,6 +180,7 @@ class BaselineData:
     assumptions: pd.DataFrame
     fund: pd.DataFrame
     events: pd.DataFrame
+    refining: pd.DataFrame
 
     def _production_rows(self, material: str, year: int) -> pd.DataFrame:
         table = self.mine_production

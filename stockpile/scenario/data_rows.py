@@ -288,3 +288,37 @@ class EventRow(Row):
     material: Text
     country: OptionalText  # empty: the event is not tied to one country
     description: Text
+
+
+class RefiningRow(Row):
+    """One stage of a supply chain past the mine (data/refining.csv).
+
+    ``basis = refinery``: metal refined in ``refiner`` from ore mined in ``origin`` (empty when the
+    refinery's feed is not public) that the NDS can buy as its own import option; ``value`` is
+    the tonnes per year the option's capacity is a share of (the refiner's capacity or output, or
+    U.S. imports from it), in ``unit`` t. ``basis = route``: the ore mined in ``origin`` is mostly
+    refined in ``refiner``, so the origin's mine-country import option is refined there;
+    ``value`` is the share of the origin's ore (or of the world's refining) that route carries,
+    in ``unit`` fraction.
+    """
+
+    UNITS: ClassVar[dict[str, str]] = {"refinery": "t", "route": "fraction"}
+
+    material: Text
+    origin: OptionalText
+    refiner: Text
+    basis: Literal["refinery", "route"]
+    year: Year
+    value: NonNegative
+    unit: Literal["t", "fraction"]
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        yield from super().problems()
+        if self.unit != self.UNITS[self.basis]:
+            yield "unit", f"a {self.basis} row is in {self.UNITS[self.basis]}, not {self.unit}"
+        if self.basis == "route" and not self.origin:
+            yield "origin", "a route names the origin whose ore it carries"
+        if self.basis == "route" and self.value > 1:
+            yield "value", "a route's share is a fraction in [0, 1]"
+        if self.origin == self.refiner:
+            yield "refiner", "the refiner is the origin: that is the mine-country import option itself"

@@ -189,11 +189,15 @@ def _material(data: BaselineData, code: str, first_fy: int, goal_reached_fy: int
 
 
 def _market_price(data: BaselineData, code: str, year: int, record: _Recorder, what: str) -> float:
+    """The material's price of ``year`` in data/prices.csv, or its latest price before that year
+    when there is none (recorded as such: lithium has no 2025 quote)."""
     table = data.prices
-    match = table[(table["material"] == code) & (table["year"] == year)]
+    match = table[(table["material"] == code) & (table["year"] <= year)].sort_values("year")
     if match.empty:
-        raise KeyError(f"data/prices.csv has no {code} price for {year}")
-    row = match.iloc[0]
+        raise KeyError(f"data/prices.csv has no {code} price for {year} or before")
+    row = match.iloc[-1]
+    if int(row["year"]) != year:
+        what = f"{what} (no {year} price: the {int(row['year'])} one, the latest in prices.csv)"
     return record.data(what, float(row["usd_per_t_metal"]), "$/t", row, "prices.csv")
 
 
@@ -203,7 +207,9 @@ def _material_name(data: BaselineData, code: str) -> str:
 
 def _imports(data: BaselineData, spec: ImportDefaults, materials: tuple[str, ...], price_year: int,
              source: Any, record: _Recorder) -> list[dict]:
-    """One import option per producing country: capacity = share x that country's mine output."""
+    """One import option per producing country (capacity = share x that country's mine output,
+    refined where data/refining.csv routes most of its ore), and one per refinery of
+    data/refining.csv (capacity = share x the refinery's tonnes)."""
     share_row = _assumption_row(data, "import_share_of_output")
     lead_row = _assumption_row(data, "lead_time_years")
     share = spec.share_of_output
@@ -228,8 +234,55 @@ def _imports(data: BaselineData, spec: ImportDefaults, materials: tuple[str, ...
                                  float(row["tonnes"]), "t", row, "mine_production.csv")
             capacity = record.inferred(f"supply '{option}' capacity", share * output, "t/FY",
                                        f"{share:g} x {output:,.0f} t = {share * output:,.1f} t")
-            options.append(dict(name=option, material=code, kind="import", country=country, capacity=capacity,
-                                price=price, lead_time=lead))
+            entry = dict(name=option, material=code, kind="import", country=country, capacity=capacity,
+                         price=price, lead_time=lead)
+            route = _route(data, code, country, record, option)
+            if route is not None:
+                entry["refiner"] = route
+            options.append(entry)
+        options += _refined_imports(data, code, name, share, price, lead, spec.exclude, record)
+    return options
+
+
+ROUTE_MAJORITY = 0.5
+"""A mine country's ore is taken as refined where data/refining.csv routes more than this share of it."""
+
+
+def _route(data: BaselineData, code: str, origin: str, record: _Recorder, option: str) -> str | None:
+    """The refining country of a mine country's ore (data/refining.csv ``route`` rows), or None
+    when no route carries most of it (the ore is then taken as refined where it is mined)."""
+    table = data.refining
+    rows = table[(table["material"] == code) & (table["origin"] == origin) & (table["basis"] == "route")]
+    for _, row in rows.sort_values(["value", "refiner"], ascending=[False, True]).iterrows():
+        if float(row["value"]) > ROUTE_MAJORITY:
+            record.data(f"supply '{option}' refiner: {row['refiner']} (share {float(row['value']):g})",
+                        float(row["value"]), "fraction", row, "refining.csv")
+            return str(row["refiner"])
+    return None
+
+
+def _refined_imports(data: BaselineData, code: str, name: str, share: float, price: float, lead: int,
+                     exclude: tuple[str, ...], record: _Recorder) -> list[dict]:
+    """One import option per refinery row of data/refining.csv: metal refined in ``refiner`` from
+    ``origin`` ore (the refiner at both stages when the origin is not public), capacity = share x
+    the row's tonnes, at the market price."""
+    table = data.refining
+    rows = table[(table["material"] == code) & (table["basis"] == "refinery")]
+    options = []
+    for _, row in rows.sort_values(["refiner", "origin"]).iterrows():
+        refiner, origin = str(row["refiner"]), str(row["origin"] or "")
+        if refiner in exclude or origin in exclude:
+            continue
+        option = f"{refiner}-refined {name}" + (f" from {origin}" if origin else "")
+        basis = record.data(f"supply '{option}' basis: {refiner} {int(row['year'])} refinery tonnes",
+                            float(row["value"]), "t", row, "refining.csv")
+        capacity = record.inferred(f"supply '{option}' capacity", share * basis, "t/FY",
+                                   f"{share:g} x {basis:,.1f} t = {share * basis:,.1f} t")
+        entry = dict(name=option, material=code, kind="import", country=origin or refiner, capacity=capacity,
+                     price=price, lead_time=lead)
+        if origin:
+            entry["refiner"] = refiner
+        options.append(entry)
     return options
 
 

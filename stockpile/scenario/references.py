@@ -17,9 +17,30 @@ from stockpile.scenario.series import Series
 BUILT_IN_TAGS = frozenset(OPTION_KINDS)
 
 
-def effective_tags(scenario: Scenario, option: SupplyOption | RecyclingStream) -> tuple[str, ...]:
-    """An option's own tags, its country's tags and its kind, sorted."""
-    return tuple(sorted({option_kind(option), *option.tags, *scenario.countries.get(option.country, ())}))
+def refiner_of(option: SupplyOption | RecyclingStream) -> str:
+    """The option's processing (refinery) country: its ``refiner``, or its ``country`` when it has
+    none (a recycling stream is recovered, and so refined, in its own country)."""
+    return getattr(option, "refiner", None) or option.country
+
+
+def stage_countries(option: SupplyOption | RecyclingStream, stage: str) -> tuple[str, ...]:
+    """The option's country at ``stage``: (origin,), (refiner,), or both for ``any`` (once when
+    they are the same country)."""
+    origin, refiner = option.country, refiner_of(option)
+    if stage == "origin":
+        return (origin,)
+    if stage == "refiner":
+        return (refiner,)
+    return (origin,) if origin == refiner else (origin, refiner)
+
+
+def effective_tags(scenario: Scenario, option: SupplyOption | RecyclingStream, stage: str = "any") -> tuple[str, ...]:
+    """An option's effective tags at ``stage``, sorted: its kind, its own tags and the tags of its
+    country at that stage (``any``: the tags of both stages' countries together)."""
+    tags = {option_kind(option), *option.tags}
+    for country in stage_countries(option, stage):
+        tags.update(scenario.countries.get(country, ()))
+    return tuple(sorted(tags))
 
 
 def option_kind(option: SupplyOption | RecyclingStream) -> str:
@@ -88,6 +109,8 @@ def check_references(scenario: Scenario) -> list[tuple[str, str]]:
             seen_names[option.name] = where
             known("material", option.material, materials, f"{where}.material")
             known("country", option.country, countries, f"{where}.country")
+            if getattr(option, "refiner", None) is not None:
+                known("country", option.refiner, countries, f"{where}.refiner")
             series_fields(option, where)
             # An order window may extend past the horizon, but must overlap it.
             if option.first_fy is not None and option.first_fy > last:
@@ -112,6 +135,7 @@ def check_references(scenario: Scenario) -> list[tuple[str, str]]:
             problems.append((f"policy.trusted_share.{code}",
                              "a trusted share needs policy.trusted_tags to say what counts as trusted"))
     within_horizon(policy.concentration_cap, "policy.concentration_cap")
+    within_horizon(policy.refiner_cap, "policy.refiner_cap")
     known("country", policy.home_country, countries, "policy.home_country")
     for i, ban in enumerate(policy.bans, start=1):
         where = f"policy.bans[{i}]"

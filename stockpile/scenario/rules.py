@@ -10,8 +10,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 
-from stockpile.scenario.references import effective_tags, option_kind
-from stockpile.scenario.schema import ALL, Event, RecyclingStream, Scenario, SupplyOption
+from stockpile.scenario.references import effective_tags, option_kind, refiner_of, stage_countries
+from stockpile.scenario.schema import ALL, Ban, Event, RecyclingStream, Scenario, SupplyOption
 
 Option = SupplyOption | RecyclingStream
 
@@ -20,48 +20,67 @@ class _Index:
     """What the rules below look up again and again for one scenario, computed once.
 
     A scenario is frozen (its models reject assignment and nothing mutates it after loading), so
-    the events that can touch a (country, material) pair, an option's effective tags, trust and the
-    bans that can cover it never change. The model builder asks about every option in every FY,
-    and re-deriving these each time made building quadratic in the number of events and options.
+    the events that can touch an option, its effective tags, trust and the bans that can cover it
+    never change. The model builder asks about every option in every FY, and re-deriving these
+    each time made building quadratic in the number of events and options.
     """
 
-    __slots__ = ("events", "by_material", "by_pair", "options", "trusted_tags", "of_material", "fys")
+    __slots__ = ("events", "by_material", "by_chain", "options", "trusted_tags", "trusted_stages",
+                 "of_material", "fys")
 
     def __init__(self, scenario: Scenario):
         self.fys = tuple(scenario.fys)
         self.events = sorted(scenario.events.items())
         self.by_material: dict[str, list[tuple[str, Event]]] = {}
-        self.by_pair: dict[tuple[str, str], list[tuple[str, Event]]] = {}
+        self.by_chain: dict[tuple[str, str, str], list[tuple[str, Event]]] = {}
         self.options: dict[int, tuple[Option, tuple[str, ...], bool, list[tuple[int, int]]]] = {}
         self.trusted_tags = frozenset(scenario.policy.trusted_tags)
+        stages = scenario.policy.trusted_stages
+        self.trusted_stages = ("origin", "refiner") if stages == "both" else (stages,)
         self.of_material: dict[str, list[Option]] = {}
         for option in scenario.options:
             self.of_material.setdefault(option.material, []).append(option)
 
-    def events_for(self, country: str, material: str) -> list[tuple[str, Event]]:
-        """Events whose country and material match (by id), whatever their FYs."""
-        found = self.by_pair.get((country, material))
+    def events_for(self, option: Option) -> list[tuple[str, Event]]:
+        """Events whose material matches and whose country is the option's country at the event's
+        stage (or ``all``), by id, whatever their FYs; an event matching both stages is listed once."""
+        material, origin, refiner = option.material, option.country, refiner_of(option)
+        found = self.by_chain.get((material, origin, refiner))
         if found is None:
             of_material = self.by_material.get(material)
             if of_material is None:
                 of_material = [(event_id, event) for event_id, event in self.events
                                if event.material in (ALL, material)]
                 self.by_material[material] = of_material
-            found = [(event_id, event) for event_id, event in of_material if event.country in (ALL, country)]
-            self.by_pair[(country, material)] = found
+            found = [(event_id, event) for event_id, event in of_material
+                     if event.country == ALL or event.country in stage_countries(option, event.stage)]
+            self.by_chain[(material, origin, refiner)] = found
         return found
 
     def option(self, scenario: Scenario, option: Option):
-        """(option, effective tags, trusted, [(ban position, ban from_fy)] that cover it in some FY)."""
+        """(option, effective tags at either stage, trusted, [(ban position, ban from_fy)] that
+        cover it in some FY)."""
         entry = self.options.get(id(option))
         if entry is None or entry[0] is not option:
-            tags = effective_tags(scenario, option)
+            tags = effective_tags(scenario, option, "any")
             bans = [(i, ban.from_fy) for i, ban in enumerate(scenario.policy.bans, start=1)
-                    if ban.material in (ALL, option.material)
-                    and ((ban.tag is not None and ban.tag in tags) or option.country in ban.countries)]
-            entry = (option, tags, bool(self.trusted_tags.intersection(tags)), bans)
+                    if ban.material in (ALL, option.material) and _ban_covers(scenario, ban, option)]
+            trusted = all(self.trusted_tags.intersection(effective_tags(scenario, option, stage))
+                          for stage in self.trusted_stages)
+            entry = (option, tags, trusted, bans)
             self.options[id(option)] = entry
         return entry
+
+
+def _ban_covers(scenario: Scenario, ban: Ban, option: Option) -> bool:
+    """Whether ``ban`` names the option's country at the ban's stage, or a tag of that stage's
+    effective tags (stage ``any``: either stage)."""
+    for stage in (("origin", "refiner") if ban.stage == "any" else (ban.stage,)):
+        if ban.tag is not None and ban.tag in effective_tags(scenario, option, stage):
+            return True
+        if stage_countries(option, stage)[0] in ban.countries:
+            return True
+    return False
 
 
 _INDEXES: dict[int, tuple[weakref.ref, _Index]] = {}
@@ -88,10 +107,11 @@ def orderable_fys(scenario: Scenario, option: Option) -> list[int]:
 
 
 def events_hitting(scenario: Scenario, option: Option, fy: int) -> list[tuple[str, Event]]:
-    """Disruption events in force in ``fy`` for the option's country and material, by id."""
+    """Disruption events in force in ``fy`` for the option's material and its country at each
+    event's stage, by id (once each, even when both stages match)."""
     return [
         (event_id, event)
-        for event_id, event in _index(scenario).events_for(option.country, option.material)
+        for event_id, event in _index(scenario).events_for(option)
         if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy)
     ]
 
@@ -99,7 +119,7 @@ def events_hitting(scenario: Scenario, option: Option, fy: int) -> list[tuple[st
 def availability(scenario: Scenario, option: Option, fy: int) -> float:
     """Product of the availability multipliers of the events in force (1 when none), by event id."""
     result = 1.0
-    for _, event in _index(scenario).events_for(option.country, option.material):
+    for _, event in _index(scenario).events_for(option):
         if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy):
             result *= event.availability
     return result
@@ -125,7 +145,7 @@ def unit_price(scenario: Scenario, option: Option, fy: int) -> float:
     else:
         base = option.price.at(fy) * (1.0 + option.escalation) ** (fy - scenario.horizon.first_fy)
     multiplier = scenario.prices.multiplier.at(fy)
-    for _, event in _index(scenario).events_for(option.country, option.material):
+    for _, event in _index(scenario).events_for(option):
         if event.from_fy <= fy <= (event.to_fy if event.to_fy is not None else fy):
             multiplier *= event.price
     return base * multiplier
@@ -168,16 +188,29 @@ def bans_hitting(scenario: Scenario, option: Option, fy: int) -> list[int]:
 
 
 def is_trusted(scenario: Scenario, option: Option) -> bool:
-    """Whether any of the option's effective tags is in policy.trusted_tags."""
+    """Whether, at every stage policy.trusted_stages requires (both, origin or refiner), one of the
+    option's effective tags at that stage is in policy.trusted_tags."""
     return _index(scenario).option(scenario, option)[2]
 
 
 def is_covered(scenario: Scenario, option: Option) -> bool:
+    """Whether either stage's effective tags include ``covered`` (mined or refined in a covered nation)."""
     return "covered" in _index(scenario).option(scenario, option)[1]
 
 
 def is_foreign(scenario: Scenario, option: Option) -> bool:
+    """Whether the option's origin (mine) country is not policy.home_country."""
     return option.country != scenario.policy.home_country
+
+
+def refiner(option: Option) -> str:
+    """The option's refining country (its origin when it names none)."""
+    return refiner_of(option)
+
+
+def is_refined_abroad(scenario: Scenario, option: Option) -> bool:
+    """Whether the option's refining country is not policy.home_country."""
+    return refiner_of(option) != scenario.policy.home_country
 
 
 def trusted_floor(scenario: Scenario, material: str, fy: int) -> float:
@@ -186,7 +219,14 @@ def trusted_floor(scenario: Scenario, material: str, fy: int) -> float:
 
 
 def concentration_cap(scenario: Scenario, fy: int) -> float | None:
+    """policy.concentration_cap in ``fy`` (the cap on one foreign origin country), or None."""
     cap = scenario.policy.concentration_cap
+    return None if cap is None else cap.at(fy)
+
+
+def refiner_cap(scenario: Scenario, fy: int) -> float | None:
+    """policy.refiner_cap in ``fy`` (the cap on one foreign refining country), or None."""
+    cap = scenario.policy.refiner_cap
     return None if cap is None else cap.at(fy)
 
 
@@ -222,4 +262,10 @@ def kind_of(option: Option) -> str:
 
 
 def countries_of(options: Iterable[Option]) -> list[str]:
+    """The options' origin countries, sorted."""
     return sorted({option.country for option in options})
+
+
+def refiners_of(options: Iterable[Option]) -> list[str]:
+    """The options' refining countries, sorted."""
+    return sorted({refiner_of(option) for option in options})

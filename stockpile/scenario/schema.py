@@ -24,6 +24,11 @@ MAX_TIERS = 20
 MAX_LEAD_TIME = 20
 
 OPTION_KINDS = ("import", "domestic", "partner_project", "recycling")
+STAGES = ("any", "origin", "refiner")
+"""The supply chain's two stages an option passes through: ``origin`` (the mine country, an
+option's ``country``) and ``refiner`` (the processing country, its ``refiner``); a ban or event
+at stage ``any`` hits an option when either stage matches."""
+Stage = Literal["any", "origin", "refiner"]
 SOLVERS = ("highs", "highs-ipm", "highs-pulp", "cbc")
 """highs: HiGHS simplex through highspy on stockpile's own matrix (default); highs-ipm: HiGHS
 interior point; highs-pulp: HiGHS through PuLP; cbc: CBC through PuLP."""
@@ -124,6 +129,9 @@ class SupplyOption(_Orderable):
 
     kind: Literal["import", "domestic", "partner_project"]
     country: Name
+    """The origin: the country the material is mined in."""
+    refiner: Name | None = None
+    """The processing (refinery) country; None means the same as ``country``."""
     capacity: per_fy(ge=0)
     price: per_fy(ge=0)
     escalation: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=-1, le=1)] = 0.0
@@ -177,6 +185,8 @@ class Ban(Strict):
     countries: tuple[Name, ...] = ()
     from_fy: FiscalYear
     reason: str = ""
+    stage: Stage = "any"
+    """Which stage's country (and its tags) the ban looks at: origin, refiner, or either."""
 
     @model_validator(mode="after")
     def _names_something(self) -> Ban:
@@ -186,12 +196,18 @@ class Ban(Strict):
 
 
 class Policy(Strict):
-    """Sourcing rules: trusted share floors, covered-country bans, a single-country cap."""
+    """Sourcing rules: trusted share floors, covered-country bans, single-country caps by origin
+    and by refiner."""
 
     trusted_tags: tuple[Name, ...] = ()
+    trusted_stages: Literal["both", "origin", "refiner"] = "both"
+    """The stages whose effective tags must meet trusted_tags for an option to count as trusted."""
     trusted_share: dict[Name, per_fy(ge=0, le=1)] = {}
     bans: tuple[Ban, ...] = ()
     concentration_cap: per_fy(gt=0, le=1) | None = None
+    """No foreign origin (mine) country above this share of a material's orders in an FY."""
+    refiner_cap: per_fy(gt=0, le=1) | None = None
+    """No foreign refining country above this share of a material's orders in an FY."""
     home_country: Name = "United States"
 
 
@@ -206,6 +222,8 @@ class Event(Strict):
     """Multiplies capacity; 1 leaves it alone (an export ban writes ``availability = 0``)."""
     price: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)] = 1.0
     description: str = ""
+    stage: Stage = "any"
+    """Which stage's country the event strikes: origin, refiner, or either (applied once)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Event:

@@ -2,8 +2,8 @@
 
 The model is elastic in its soft parts (shortfall, unmet drawdowns, Fund deficit), so only the hard
 limits a scenario sets can make it infeasible: capacities and recycling feedstock (with the
-disruption events that cut them), trusted-share floors, bans, the single-country cap, AMP limits,
-obligation caps, fixed orders and the width of a bounded last price tier. The diagnosis, after
+disruption events that cut them), trusted-share floors, bans, the single-country caps (by origin
+and by refiner), AMP limits, obligation caps, fixed orders and the width of a bounded last price tier. The diagnosis, after
 Switch's ``diagnose_infeasibility``:
 
 1. copies the LP and gives every hard row a nonnegative slack (two for an equality), penalised per

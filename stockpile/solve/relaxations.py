@@ -187,6 +187,8 @@ def _ban(ctx: LimitContext, family: str, key: tuple, x: list[float] | None) -> l
     for i in rules.bans_hitting(s, option, fy):
         ban = s.policy.bans[i - 1]
         scope = f"tag {ban.tag}" if ban.tag else "countries " + ", ".join(ban.countries)
+        if ban.stage != "any":
+            scope += f" at the {ban.stage} stage"
         what = (f"first FY of the ban on {ctx.material(code) if ban.material != 'all' else 'every material'} "
                 f"from {scope}" + (f", {ban.reason}" if ban.reason else ""))
         required, details = float(ban.from_fy), []
@@ -211,9 +213,26 @@ def _concentration(ctx: LimitContext, family: str, key: tuple, x: list[float] | 
         mine = sum(ctx.order(x, o, fy) for o in options if o.country == country)
         if total > 0:
             required = max(beta, mine / total)
-            details = [f"{country} {mine:,.1f} t of {total:,.1f} t of {ctx.material(code)} in FY{fy}"]
+            details = [f"mined in {country}: {mine:,.1f} t of {total:,.1f} t of {ctx.material(code)} in FY{fy}"]
     return [Relaxation(("policy", "concentration_cap"), fy, "per_fy", f"single-country cap in FY{fy}", "share",
                        "raise", beta, required, details)]
+
+
+def _refiner_cap(ctx: LimitContext, family: str, key: tuple, x: list[float] | None) -> list[Relaxation]:
+    """refiner_cap[m,c,y]: the single-refiner cap policy.refiner_cap in FY y."""
+    s = ctx.scenario
+    code, country, fy = key
+    gamma = rules.refiner_cap(s, fy)
+    required, details = gamma, []
+    if x is not None:
+        options = rules.options_of(s, code)
+        total = sum(ctx.order(x, o, fy) for o in options)
+        refined = sum(ctx.order(x, o, fy) for o in options if rules.refiner(o) == country)
+        if total > 0:
+            required = max(gamma, refined / total)
+            details = [f"refined in {country}: {refined:,.1f} t of {total:,.1f} t of {ctx.material(code)} in FY{fy}"]
+    return [Relaxation(("policy", "refiner_cap"), fy, "per_fy", f"single-refiner cap in FY{fy}", "share",
+                       "raise", gamma, required, details)]
 
 
 def _amp_limit(ctx: LimitContext, family: str, key: tuple, x: list[float] | None) -> list[Relaxation]:
@@ -299,6 +318,7 @@ RELAXATIONS: dict[str, RowToKeys] = {
     "partner_share": _partner_share,
     "ban": _ban,
     "concentration": _concentration,
+    "refiner_cap": _refiner_cap,
     "amp_limit": _amp_limit,
     "obligation_cap": _obligation_cap,
     "fixed_order": _fixed_order,

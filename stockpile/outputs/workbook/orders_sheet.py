@@ -1,5 +1,6 @@
-"""The Orders sheet: every order the plan places, then tonnes by country and cost by material
-FY by FY, and a stacked bar chart of each material's orders by country."""
+"""The Orders sheet: every order the plan places (origin and refining country), then tonnes by
+origin country, by refining country and cost by material FY by FY, and a stacked bar chart of
+each material's orders by origin country."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ ORDERS_TABLE = "Orders"
 """The Excel table read_workbook reads back (the views below it are not read)."""
 ORDERS = [
     Column("fy", "FY", "fy"), Column("material", "Material"), Column("option", "Option"),
-    Column("kind", "Kind"), Column("country", "Country"), Column("tags", "Tags"),
+    Column("kind", "Kind"), Column("country", "Origin (mined in)"),
+    Column("refiner", "Refiner (refined in)"), Column("tags", "Tags"),
     Column("tonnes", "Tonnes", "tonnes"), Column("delivery_fy", "Delivery FY", "fy"),
     Column("unit_price", "Unit price ($/t)", "price"), Column("cost", "Cost ($M)", "money"),
 ]
@@ -27,7 +29,7 @@ def write_orders_sheet(wb: Workbook, plan: Plan) -> None:
     fys = list(s.fys)
     sheet, _ = long_table_sheet(
         wb, "Orders", "Orders", "Each row is one order placed in an FY; its tonnes arrive in the delivery FY. Below: "
-        "tonnes by country and cost by material, FY by FY, and a chart per material.", ORDERS_TABLE, ORDERS, orders)
+        "tonnes by origin country, by refining country and cost by material, FY by FY, and a chart per material.", ORDERS_TABLE, ORDERS, orders)
 
     rows, blocks = [], {}  # blocks: material -> (first, end) row offsets in the view, for its chart
     if not orders.empty:
@@ -43,8 +45,10 @@ def write_orders_sheet(wb: Workbook, plan: Plan) -> None:
             for country in countries:
                 rows.append([material_label(s, code), country]
                             + [plain_value(tonnes.loc[(code, country)].get(fy)) for fy in fys])
-    view = by_fy_view(sheet, "OrdersByCountry", "Tonnes ordered by country and FY", "Country", rows, fys,
+    view = by_fy_view(sheet, "OrdersByCountry", "Tonnes ordered by origin country and FY", "Origin", rows, fys,
                       "tonnes")
+    by_fy_view(sheet, "OrdersByRefiner", "Tonnes ordered by refining country and FY", "Refiner",
+               _by_refiner_rows(s, orders, fys), fys, "tonnes")
     cost_rows = []
     for code in s.materials:
         mine = orders[orders.material == code] if not orders.empty else orders
@@ -62,3 +66,20 @@ def write_orders_sheet(wb: Workbook, plan: Plan) -> None:
         plot_rows(charts[-1], view, range(view.first_row + first, view.first_row + end), "label",
                   [{"color": colour} for colour in colours])
     place_charts(sheet, charts)
+
+
+def _by_refiner_rows(s, orders, fys: list[int]) -> list[list]:
+    """Per material, the tonnes refined in each country FY by FY, the largest refiner first."""
+    rows: list[list] = []
+    if orders.empty:
+        return rows
+    tonnes = orders.pivot_table(index=["material", "refiner"], columns="fy", values="tonnes", aggfunc="sum",
+                                sort=False)
+    totals = tonnes.sum(axis=1)
+    for code in s.materials:
+        refiners = sorted((refiner for material, refiner in tonnes.index if material == code),
+                          key=lambda refiner: (-totals[(code, refiner)], refiner))
+        for refiner in refiners:
+            rows.append([material_label(s, code), refiner]
+                        + [plain_value(tonnes.loc[(code, refiner)].get(fy)) for fy in fys])
+    return rows

@@ -1,5 +1,5 @@
 """The Sourcing sheet: shares of each FY's orders from trusted sources, covered nations and the
-largest single foreign country against the policy limits, then the same FY across, with a chart
+largest single foreign country, by origin and by refiner, against the policy limits, then the same FY across, with a chart
 of each material's trusted share against its floor."""
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ SOURCING = [
     Column("material", "Material"), Column("fy", "FY", "fy"), Column("ordered", "Ordered (t)", "tonnes"),
     Column("trusted_share", "Trusted share", "share"), Column("trusted_floor", "Trusted floor", "share"),
     Column("covered_share", "Covered-nation share", "share"),
-    Column("largest_country", "Largest foreign country"),
+    Column("largest_country", "Largest foreign origin"),
     Column("largest_share", "Largest foreign share", "share"),
     Column("concentration_cap", "Single-country cap", "share"),
+    Column("largest_refiner", "Largest foreign refiner"),
+    Column("largest_refiner_share", "Largest refiner share", "share"),
+    Column("refiner_cap", "Single-refiner cap", "share"),
 ]
 assert [c.key for c in SOURCING] == SOURCING_COLUMNS
 
@@ -32,6 +35,8 @@ SOURCING_MEASURES = [Column("trusted_share", "Trusted share", "share"),
                      Column("trusted_floor", "Trusted floor", "share"),
                      Column("largest_share", "Largest foreign share", "share"),
                      Column("concentration_cap", "Single-country cap", "share"),
+                     Column("largest_refiner_share", "Largest refiner share", "share"),
+                     Column("refiner_cap", "Single-refiner cap", "share"),
                      Column("covered_share", "Covered-nation share", "share")]
 """The rows of the FY-across view, per material: a share with a limit has it on the row below (the
 highlights read it there), and the first two are what its chart draws."""
@@ -41,7 +46,7 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
     s, sourcing = plan.scenario, plan.tables["sourcing"]
     sheet, placed = long_table_sheet(
         wb, "Sourcing", "Sourcing", "Shares of each FY's orders (blank: nothing ordered). Red: a trusted share below "
-        "its floor or one foreign country above the single-country cap. Amber: orders from covered nations.",
+        "its floor or one foreign country (origin or refiner) above its single-country cap. Amber: orders from covered nations.",
         SOURCING_TABLE, SOURCING, sourcing)
     ws = sheet.ws
 
@@ -53,6 +58,9 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
     highlight(ws, placed.cells("largest_share"),
               f"AND(ISNUMBER({at('largest_share')}),ISNUMBER({at('concentration_cap')}),"
               f"{at('largest_share')}>{at('concentration_cap')}+{SHARE_TOLERANCE})")
+    highlight(ws, placed.cells("largest_refiner_share"),
+              f"AND(ISNUMBER({at('largest_refiner_share')}),ISNUMBER({at('refiner_cap')}),"
+              f"{at('largest_refiner_share')}>{at('refiner_cap')}+{SHARE_TOLERANCE})")
     highlight(ws, placed.cells("covered_share"), f"N({at('covered_share')})>{SHARE_TOLERANCE}", WARN_FILL, None)
 
     view = measures_view(sheet, "SourcingByFY", "Shares against policy limits, FY by FY", s, sourcing,
@@ -60,8 +68,8 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
     measure, column, cell = measure_row_cells(view)
     below = f"{column}{view.first_row + 1}"
     below_floor = f'AND({measure}="Trusted share",ISNUMBER({cell}),{cell}<N({below})-{SHARE_TOLERANCE})'
-    above_cap = (f'AND({measure}="Largest foreign share",ISNUMBER({cell}),ISNUMBER({below}),'
-                 f"{cell}>{below}+{SHARE_TOLERANCE})")
+    above_cap = (f'AND(OR({measure}="Largest foreign share",{measure}="Largest refiner share"),'
+                 f"ISNUMBER({cell}),ISNUMBER({below}),{cell}>{below}+{SHARE_TOLERANCE})")
     highlight(ws, fy_cells(view), f"OR({below_floor},{above_cap})")
     kept_out = kept_out_by_bans(s, plan.policy_costs)
     if not kept_out.empty:
