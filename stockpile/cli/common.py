@@ -40,8 +40,11 @@ def default_scenario() -> Path:
 
 def fail(exc: StockpileError) -> NoReturn:
     """Print the error, labelled by what it means to the planner, and exit with its code."""
+    from stockpile.scenario.text import terminal_safe
+
     label = {2: "error", 3: "audit failure"}.get(exc.exit_code, "no plan")
-    errors.print(f"{label}: {exc}", soft_wrap=True)
+    # A message quotes what the planner wrote (keys, paths, names): never let it drive the terminal.
+    errors.print(terminal_safe(f"{label}: {exc}"), soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
