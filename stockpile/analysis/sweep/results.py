@@ -53,6 +53,8 @@ written whole (a kill can cut the last one anywhere, even inside a quoted multi-
 
 TEXT_COLUMNS = {"status", "reason", "solvency_horizon"}
 """Columns read back as text even when they look like numbers."""
+INTEGER_COLUMNS = {"run", "solvent_through_fy", "first_shortfall_fy", "first_deficit_fy"}
+"""Columns of whole numbers, written as digits even when pandas holds them as floats (beside a gap)."""
 
 
 def table_columns(columns: list[str], base: Scenario) -> list[str]:
@@ -62,14 +64,16 @@ def table_columns(columns: list[str], base: Scenario) -> list[str]:
             + [f"trusted_share_{m}" for m in materials] + ["warm"])
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, column: str = "") -> str:
     """A value as CSV text that :func:`_value` reads back as the same value and type: floats by
     their shortest exact form (``repr`` always has a ``.``, ``e``, ``inf`` or ``nan``), ints as
     digits, booleans as True/False, missing as empty."""
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
         value = value.item()
-    if value is None:
-        return ""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""  # missing (a failed point's KPIs), however pandas held it
+    if column in INTEGER_COLUMNS and isinstance(value, float) and value.is_integer():
+        return str(int(value))
     if isinstance(value, float):
         return repr(value)
     return str(value)
@@ -83,6 +87,8 @@ def _value(column: str, text: str) -> Any:
         return text if text or column == "reason" else None
     if text == "":
         return None
+    if column in INTEGER_COLUMNS and _INTEGER.fullmatch(text):
+        return int(text)
     if text in ("True", "False"):
         return text == "True"
     if _INTEGER.fullmatch(text):
@@ -101,14 +107,14 @@ def _line(fields: list[str]) -> str:
 
 def _checked_line(row: dict[str, Any], header: list[str]) -> str:
     """One row as a CSV record ending in its check: written with one call and flushed alone."""
-    fields = [_cell(row.get(c)) for c in header]
+    fields = [_cell(row.get(c), c) for c in header]
     return _line(fields + [f"{zlib.crc32(_line(fields).encode('utf-8')):08x}"])
 
 
 def canonical_row(row: dict[str, Any], header: list[str]) -> dict[str, Any]:
     """The row as it reads back from the CSV: every column, the same types (what makes a resumed
     table equal to an uninterrupted one byte for byte)."""
-    return {c: _value(c, _cell(row.get(c))) for c in header}
+    return {c: _value(c, _cell(row.get(c), c)) for c in header}
 
 
 def sweep_table(rows: list[dict], columns: list[str], base: Scenario) -> pd.DataFrame:
