@@ -52,6 +52,9 @@ MAX_SHORTFALL_WEIGHT = 1e6
 """Weighted mode: shortfall_weight x a material's weight up to 1e8 solves exactly (1e9 does not)."""
 MAX_DEFICIT_WEIGHT = 1e9
 """Weighted mode: 1e10 solves exactly, 1e11 does not."""
+MIN_DEFICIT_WEIGHT = 1.0
+"""Weighted mode: a deficit weight of 1e-3 under a shortfall weight of 1e8 fails the audit; the
+deficit ranks ahead of the shortfall, so at least 1 (with the shortfall at most 1e8: a ratio of 1e8)."""
 MIN_WEIGHT = 1e-3
 MAX_SEED = 2**63 - 1
 
@@ -315,7 +318,7 @@ class Objective(Strict):
     discount_rate: bounded_number(ge=0, lt=1) = 0.0
     relative_tolerance: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=0.1)] = 1e-9
     absolute_tolerance: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)] = 1e-9
-    deficit_weight: bounded_number(ge=MIN_WEIGHT, le=MAX_DEFICIT_WEIGHT) = 1e6
+    deficit_weight: bounded_number(ge=MIN_DEFICIT_WEIGHT, le=MAX_DEFICIT_WEIGHT) = 1e6
     shortfall_weight: bounded_number(ge=MIN_WEIGHT, le=MAX_SHORTFALL_WEIGHT) = 1e4
 
 

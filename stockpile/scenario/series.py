@@ -174,7 +174,10 @@ def schedule(*, ge: float | None = 0.0):
             return value
         return Series("schedule", _table_to_points(value) if value else ())
 
-    return Annotated[Union[Series, dict[str, number]], AfterValidator(to_series)]
+    # Tagged like per_fy's branches, so an error names the key (pipeline.2027), not both branches.
+    return Annotated[Union[Annotated[Series, Tag("resolved")], Annotated[dict[str, number], Tag("table")]],
+                     Discriminator(lambda value: "resolved" if isinstance(value, Series) else "table"),
+                     AfterValidator(to_series)]
 
 
 SERIES_TAGS = ("scalar", "table", "ramp", "resolved")
