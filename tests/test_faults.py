@@ -265,3 +265,25 @@ def test_killed_and_interrupted_solves_leave_old_or_whole_new_outputs(tmp_path: 
     final.communicate(timeout=300)
     assert final.returncode == 0 and _whole_outputs(workbook, summary) == (True, True)
     assert not temporaries(tmp_path), "a killed run's temporary was not cleaned up"
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_outputs_honour_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    """Atomic writing keeps the permissions any new file gets (0644 under umask 022), for a new
+    file and for one replaced with --force."""
+    import stat
+
+    output = tmp_path / "plan.json"
+    previous = os.umask(umask)
+    try:
+        write_outputs([(output, lambda tmp: tmp.write_text("{}"))])
+        assert stat.S_IMODE(output.stat().st_mode) == mode
+        write_outputs([(output, lambda tmp: tmp.unlink() or tmp.write_text("{}"))], force=True)  # a writer re-creating it
+        assert stat.S_IMODE(output.stat().st_mode) == mode
+    finally:
+        os.umask(previous)
+
+
+def test_dash_is_standard_output(capfdbinary) -> None:
+    assert write_outputs([("-", lambda tmp: tmp.write_bytes(b'{"ok": true}\n'))]) == ["-"]
+    assert capfdbinary.readouterr().out.endswith(b'{"ok": true}\n')
