@@ -13,12 +13,10 @@ import copy
 import json
 import math
 import os
-import resource
 import signal
 import struct
 import subprocess
 import sys
-import time
 import tomllib
 import zlib
 from contextlib import contextmanager
@@ -241,11 +239,9 @@ def test_scenario_and_extends_targets_that_are_not_files(tmp_path: Path) -> None
         child = tmp_path / f"child-{cases}.toml"
         target = str(path) if path.is_absolute() and label.startswith("/dev") else path.name
         child.write_text(f'extends = {json.dumps(target)}\nname = "child"\n', encoding="utf-8")
-        start = time.monotonic()
-        with deadline(5):
+        with deadline(5):  # a hang guard, not a timing: a FIFO or /dev/zero once blocked forever
             with pytest.raises(InputError) as caught:
                 load_scenario(child)
-        assert time.monotonic() - start < 3, label
         assert caught.value.file is not None, label
         cases += 2
     child = tmp_path / "nul.toml"
@@ -274,10 +270,11 @@ def test_data_files_that_are_not_files(tmp_path: Path) -> None:
         else:
             with victim.open("wb") as handle:
                 handle.truncate(63_000_000)
-        start = time.monotonic()
         with deadline(5), pytest.raises(InputError) as caught:
             load_data(data)
-        assert time.monotonic() - start < 2 and victim.name in str(caught.value), kind
+        assert victim.name in str(caught.value), kind
+        if kind == "big":
+            assert "limited to 5,000,000 bytes" in str(caught.value)  # refused by the cap, not after reading it
 
 
 def test_outputs_that_are_not_regular_files_are_never_replaced(tmp_path: Path) -> None:
@@ -486,13 +483,13 @@ def workbook_bombs(folder: Path) -> dict[str, Path]:
 
 
 def test_workbook_bombs_are_refused_fast_and_small(tmp_path: Path) -> None:
-    """Each bomb: verify exits 2 within a second; read in a child process, the whole of it (Python,
-    imports, the refusal) stays under 200 MB."""
+    """Each bomb: verify exits 2 naming the file, refused from the zip's directory or the cell count
+    (the alarm is a hang guard; measured: milliseconds); read in a child process, the whole of it
+    (Python, imports, the refusals) stays under 200 MB."""
     for label, path in workbook_bombs(tmp_path).items():
-        start = time.monotonic()
-        result = runner.invoke(app, ["verify", str(path)])
+        with deadline():
+            result = runner.invoke(app, ["verify", str(path)])
         assert result.exit_code == 2 and path.name in result.output, (label, result.output)
-        assert time.monotonic() - start < 1.0, label
     script = ("import resource, sys\nfrom stockpile.errors import InputError\n"
               "from stockpile.outputs.workbook.read import read_workbook\n"
               "for path in sys.argv[1:]:\n    try:\n        read_workbook(path)\n    except InputError:\n        pass\n"
