@@ -1,9 +1,19 @@
-"""stockpile: an LP planning optimizer for the U.S. National Defense Stockpile."""
+"""stockpile: an LP planning optimizer for the U.S. National Defense Stockpile.
 
-from stockpile.errors import AuditError, InputError, SolveError, StockpileError
-from stockpile.plan.pipeline import plan_scenario
-from stockpile.scenario.load import load_scenario
-from stockpile.scenario.schema import Scenario
+The names below are imported on first use (PEP 562), so ``python -m stockpile`` starts its
+command line (which handles Ctrl-C) before the solver stack is imported.
+"""
 
-__all__ = ["AuditError", "InputError", "Scenario", "SolveError", "StockpileError", "load_scenario",
-           "plan_scenario"]
+from importlib import import_module
+
+_EXPORTS = {"AuditError": "stockpile.errors", "InputError": "stockpile.errors", "SolveError": "stockpile.errors",
+            "StockpileError": "stockpile.errors", "plan_scenario": "stockpile.plan.pipeline",
+            "load_scenario": "stockpile.scenario.load", "Scenario": "stockpile.scenario.schema"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'stockpile' has no attribute {name!r}")

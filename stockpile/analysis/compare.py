@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
+from stockpile.errors import InputError
 from stockpile.plan.read import headline_kpis
 from stockpile.scenario.schema import Scenario
 from stockpile.outputs.excel.cells import plain_value
@@ -60,7 +61,13 @@ def load_side(label: str, path: Path, solver: str | None = None) -> PlanSide:
     if is_workbook(path):
         from stockpile.outputs.workbook.read import read_workbook
 
+        from stockpile.plan.audit import audit_plan
+
         scenario, tables = read_workbook(path)
+        audit = audit_plan(scenario, tables)  # as verify does: an edited plan is not compared as if sound
+        if not audit.ok:
+            raise InputError(path, None, f"the saved plan fails its audit ({audit.summary}); "
+                                         f"`stockpile verify {path}` lists the failing checks")
         kpis = headline_kpis(scenario, tables, {})
         for key in OBJECTIVE_KPIS:
             kpis.pop(key, None)

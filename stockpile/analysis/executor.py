@@ -27,7 +27,8 @@ def run_tasks(function: Callable[..., Any], tasks: list[Task], on_result: Callab
     if dask_address:
         _run_dask(function, tasks, on_result, dask_address)
         return f"Dask at {dask_address}"
-    if workers > 1 and len(tasks) > 1:
+    workers = min(workers, len(tasks))  # --workers 40 for 2 tasks starts one worker, not 39
+    if workers > 1:
         return _run_processes(function, tasks, on_result, workers)
     for i, task in enumerate(tasks):
         on_result(i, function(*task))
@@ -44,6 +45,7 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
     job finishes here as fast as serially, a large one on every process.
     """
     import multiprocessing
+    import signal
     from collections import deque
 
     pending = deque(range(len(tasks)))
@@ -56,8 +58,18 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
             finished.add(i)
             on_result(i, result)
 
-    # spawn: a forked child would inherit HiGHS's threads in an unknown state.
-    pool = multiprocessing.get_context("spawn").Pool(processes=workers - 1)
+    # spawn: a forked child would inherit HiGHS's threads in an unknown state. The workers ignore
+    # Ctrl-C (it reaches the whole process group): this process stops them, and no worker prints
+    # a KeyboardInterrupt traceback. Python keeps an inherited SIG_IGN, so it holds from their start.
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        pool = multiprocessing.get_context("spawn").Pool(processes=workers - 1, initializer=_ignore_interrupts)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     try:
         while len(finished) < len(tasks):
             while pending and sum(i not in finished for i in handed) < 2 * (workers - 1):  # one running, one queued
@@ -80,6 +92,12 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
         pool.terminate()
         pool.join()
     return f"{workers} processes ({from_workers} of {len(tasks)} tasks from the {workers - 1} spawned)"
+
+
+def _ignore_interrupts() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def dask_client(address: str):

@@ -39,3 +39,6 @@ def main() -> None:
     except StockpileError as exc:  # errors raised outside a command (should not happen)
         errors.print(f"error: {exc}")
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handling starts (importing, parsing)
+        errors.print("interrupted")
+        sys.exit(130)

@@ -18,7 +18,7 @@ from typing import Annotated, NoReturn, Optional
 import typer
 from rich.console import Console
 
-from stockpile.errors import StockpileError
+from stockpile.errors import InputError, StockpileError
 
 # No markup: scenario names, paths and key paths (supply[3]) are printed as written.
 console = Console(highlight=False, soft_wrap=True, markup=False)
@@ -40,8 +40,11 @@ def default_scenario() -> Path:
 
 def fail(exc: StockpileError) -> NoReturn:
     """Print the error, labelled by what it means to the planner, and exit with its code."""
+    from stockpile.scenario.text import terminal_safe
+
     label = {2: "error", 3: "audit failure"}.get(exc.exit_code, "no plan")
-    errors.print(f"{label}: {exc}", soft_wrap=True)
+    # A message quotes what the planner wrote (keys, paths, names): never let it drive the terminal.
+    errors.print(terminal_safe(f"{label}: {exc}"), soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -53,6 +56,15 @@ def check_solver(solver: str | None) -> None:
         check_solver_name(solver, "--solver")
 
 
+def check_time_limit(seconds: float | None) -> None:
+    """Refuse ``--time-limit inf`` or ``nan`` (typer's ``min`` lets them through), which would
+    reach the JSON summary as a value JSON cannot hold."""
+    import math
+
+    if seconds is not None and not math.isfinite(seconds):
+        raise InputError(None, "--time-limit", f"{seconds} is not a number of seconds (omit it for no limit)")
+
+
 @contextmanager
 def reported_errors(interrupted: Callable[[], str] = lambda: NOTHING_WRITTEN) -> Iterator[None]:
     """Run a command's work so that a :class:`StockpileError` ends in its message and exit code
@@ -61,6 +73,9 @@ def reported_errors(interrupted: Callable[[], str] = lambda: NOTHING_WRITTEN) ->
         yield
     except StockpileError as exc:
         fail(exc)
-    except KeyboardInterrupt:
-        errors.print(interrupted())
+    except KeyboardInterrupt as exc:
+        # OutputsInterrupted (stockpile.outputs.files): Ctrl-C came as the outputs were renamed
+        # into place, after every one was written: say so rather than "nothing was written".
+        written = getattr(exc, "written", None)
+        errors.print(f"interrupted; written: {', '.join(map(str, written))}" if written else interrupted())
         raise typer.Exit(130)

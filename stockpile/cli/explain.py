@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from stockpile.cli.common import SolverOption, check_solver, console, default_scenario, reported_errors
+from stockpile.cli.common import (
+    SolverOption, check_solver, check_time_limit, console, default_scenario, reported_errors,
+)
 
 
 def explain(
@@ -30,6 +32,7 @@ def explain(
     scenario = scenario or default_scenario()
     with reported_errors():
         check_solver(solver)
+        check_time_limit(time_limit)
         loaded = load_scenario(scenario)
         explanation = explain_scenario(loaded, solver, time_limit, policy_costs=policy_costs)
     console.print(explanation.text(top=top), markup=False)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from stockpile.cli.common import SolverOption, check_solver, console, reported_errors
+from stockpile.cli.common import SolverOption, check_solver, check_time_limit, console, reported_errors
 from stockpile.errors import InputError
 
 
@@ -34,6 +34,7 @@ def hedge(
 
     with reported_errors():
         check_solver(solver)
+        check_time_limit(time_limit)
         if output is not None:
             check_writable(output, force)
         if dask:

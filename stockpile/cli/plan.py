@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from stockpile.cli.common import SolverOption, check_solver, console, default_scenario, reported_errors
+from stockpile.cli.common import (
+    SolverOption, check_solver, check_time_limit, console, default_scenario, reported_errors,
+)
 from stockpile.errors import InputError
 
 
@@ -41,7 +45,7 @@ def solve(
         "--policy-costs/--no-policy-costs", help="Price each policy by re-solving without it (for the workbook).")] = True,
 ) -> None:
     """Solve a scenario: print the solvency horizon, write the workbook and JSON summary."""
-    from stockpile.outputs.files import atomic_write, check_writable
+    from stockpile.outputs.files import check_writable, write_outputs
     from stockpile.plan.pipeline import plan_scenario
     from stockpile.scenario.load import load_scenario
     from stockpile.outputs.summary import summary_json
@@ -50,37 +54,36 @@ def solve(
     scenario = scenario or default_scenario()
     with reported_errors():
         check_solver(solver)
+        check_time_limit(time_limit)
         for path in (output, json_path, write_lp):
             if path is not None:
                 check_writable(path, force)
         if write_lp is not None and write_lp.suffix.lower() not in (".lp", ".mps"):
             raise InputError(write_lp, None, "--write-lp takes a .lp or .mps file name")
         s = load_scenario(scenario)
-        if write_lp is not None:
-            holder: dict[str, Path] = {}
+        with tempfile.TemporaryDirectory(prefix="stockpile-model-") as scratch:
+            model_file = Path(scratch) / f"model{write_lp.suffix}" if write_lp is not None else None
+            plan = plan_scenario(s, solver, time_limit, write_model=model_file)
+            plan.scenario_file = str(scenario)
+            plan.time_limit = time_limit
+            if plan.kpis["first_shortfall_fy"] is not None:
+                from stockpile.analysis.reach import goals_out_of_reach
 
-            def capture(tmp: Path) -> None:
-                holder["plan"] = plan_scenario(s, solver, time_limit, write_model=tmp)
+                plan.goals_out_of_reach = goals_out_of_reach(s, solver, time_limit)
+            if output is not None and policy_costs:
+                from stockpile.analysis.policy_costs import policy_cost_table
 
-            atomic_write(write_lp, capture, force=force)
-            plan = holder["plan"]
-        else:
-            plan = plan_scenario(s, solver, time_limit)
-        plan.scenario_file = str(scenario)
-        plan.time_limit = time_limit
-        if plan.kpis["first_shortfall_fy"] is not None:
-            from stockpile.analysis.reach import goals_out_of_reach
-
-            plan.goals_out_of_reach = goals_out_of_reach(s, solver, time_limit)
-        if output is not None and policy_costs:
-            from stockpile.analysis.policy_costs import policy_cost_table
-
-            plan.policy_costs = policy_cost_table(s, plan, solver, time_limit)
-        if output is not None:
-            atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
-        if json_path is not None:
-            text = summary_json(plan, str(scenario), time_limit)
-            atomic_write(json_path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
+                plan.policy_costs = policy_cost_table(s, plan, solver, time_limit)
+            outputs = []
+            if output is not None:
+                outputs.append((output, lambda tmp: write_workbook(plan, tmp)))
+            if json_path is not None:
+                text = summary_json(plan, str(scenario), time_limit)
+                outputs.append((json_path, lambda tmp: tmp.write_text(text, encoding="utf-8")))
+            if write_lp is not None:
+                outputs.append((write_lp, lambda tmp: shutil.copyfile(model_file, tmp)))
+            # Every output whole before any is replaced: all of this run's, or none.
+            write_outputs(outputs, force=force)
     _print_plan(plan)
     for label, path in (("workbook", output), ("summary", json_path), ("model", write_lp)):
         if path is not None:

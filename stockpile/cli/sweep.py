@@ -10,7 +10,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from stockpile.cli.common import SolverOption, check_solver, console, default_scenario, errors, reported_errors
+from stockpile.cli.common import (
+    SolverOption, check_solver, check_time_limit, console, default_scenario, errors, reported_errors,
+)
 from stockpile.errors import InputError
 
 
@@ -53,6 +55,7 @@ def sweep(
     with reported_errors(interrupted=lambda: f"interrupted: the points finished so far are in {csv_path}; "
                                              f"run the same command with --resume to complete the rest"):
         check_solver(solver)
+        check_time_limit(time_limit)
         if bool(vary) == bool(points_file):
             raise InputError(None, "--vary", "give --vary PARAM=SPEC (once or twice) or --points FILE, not both")
         if vary and len(vary) > 2:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
+from stockpile.scenario.limits import read_regular_file
 from stockpile.errors import InputError, InputErrors
 from stockpile.scenario.data_rows import (AGGREGATES, PROVENANCE, TAGS, WORLD_TOTAL, AssumptionRow, CountryRow,
                                           CountryTagRow, EventRow, FundRow, MaterialRow, MineProductionRow, PriceRow,
@@ -32,6 +33,8 @@ __all__ = ["BaselineData", "load_data", "DEFAULT_DATA_DIR", "DATA_DIR_ENV"]
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 DATA_DIR_ENV = "STOCKPILE_DATA_DIR"
+MAX_DATA_FILE_BYTES = 5_000_000
+"""A data CSV, bounded as scenario files are (the largest shipped one is 40 kB)."""
 
 
 # --- file specs -----------------------------------------------------------------------------------
@@ -257,9 +260,11 @@ def load_data(data_dir: Path | None = None) -> BaselineData:
     for name in FILES:
         path = data_dir / f"{name}.csv"
         try:
-            contents[name] = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(path, None, "data file not found") from None
+            contents[name] = read_regular_file(path, MAX_DATA_FILE_BYTES, "data files")
+        except InputError as exc:
+            if exc.reason == "file not found":
+                raise InputError(path, None, "data file not found") from None
+            raise
 
     tables: dict[str, pd.DataFrame] = {}
     materials: tuple[str, ...] = ()

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from stockpile.errors import InputError, InputErrors
 from stockpile.scenario.series import SERIES_TAGS
+from stockpile.scenario.text import terminal_safe
 
 
 def format_loc(loc: tuple, raw: dict) -> str:
@@ -28,7 +29,7 @@ def format_loc(loc: tuple, raw: dict) -> str:
         if isinstance(element, int):
             parts.append(f"[{element + 1}]")
         else:
-            parts.append(("." if parts else "") + str(element))
+            parts.append(("." if parts else "") + terminal_safe(str(element)))  # a key may hold ESC
     return "".join(parts) or "(top level)"
 
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from stockpile.errors import InputError, InputErrors
 from stockpile.scenario.defaults import expand_data_defaults
 from stockpile.scenario.keypaths import validation_errors
+from stockpile.scenario.limits import read_regular_file
 from stockpile.scenario.merge import MergeError, merge_overrides
 from stockpile.scenario.references import check_references
 from stockpile.scenario.schema import Scenario
@@ -53,23 +54,11 @@ def scenario_from_dict(raw: dict, source: str | Path | None = None) -> Scenario:
 
 
 def _read_toml(path: Path) -> dict:
+    data = read_regular_file(path, MAX_FILE_BYTES, "scenario files")  # no FIFO, device, loop or bomb
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(path, None, "file not found") from None
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
-    if path.is_dir():
-        raise InputError(path, None, "is a folder, not a scenario file")
-    if size > MAX_FILE_BYTES:
-        raise InputError(path, None, f"file is {size:,} bytes; scenario files are limited to "
-                                     f"{MAX_FILE_BYTES:,} bytes")
-    try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"byte {exc.start}", "not UTF-8 text (save the file as UTF-8)") from None
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
     deep = _DEEP_KEY.search(text)
     if deep:
         raise InputError(path, f"line {text.count(chr(10), 0, deep.start()) + 1}",
@@ -80,11 +69,16 @@ def _read_toml(path: Path) -> dict:
         raise InputError(path, None, f"not valid TOML: {exc}") from None
     except RecursionError:
         raise InputError(path, None, "not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer literal beyond Python's 4,300-digit conversion limit
+        raise InputError(path, None, f"not a usable number: {exc}") from None
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[str]]:
     """The file merged over everything it extends, and the names of those files, nearest first."""
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+        raise InputError(path, None, "a symbolic link loop") from None
     if resolved in chain:
         cycle = " -> ".join(p.name for p in chain + (resolved,))
         raise InputError(path, "extends", f"extends cycle: {cycle}")
@@ -97,8 +91,12 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[
     if not isinstance(parent_name, str) or not parent_name:
         raise InputError(path, "extends", "must be the name of another scenario file")
     parent_path = path.parent / parent_name
-    if not parent_path.exists():
-        raise InputError(path, "extends", f"{parent_name!r} not found next to this file")
+    try:
+        found = parent_path.exists()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL
+        raise InputError(path, "extends", f"{parent_name[:80]!r}: not a usable file name ({exc})") from None
+    if not found:
+        raise InputError(path, "extends", f"{parent_name[:80]!r} not found next to this file")
     parent, ancestors = _read_with_extends(parent_path, chain + (resolved,))
     try:
         return merge_overrides(parent, raw), [parent_name, *ancestors]

@@ -91,8 +91,28 @@ class Series:
         return cls("scalar", ((None, float(value)),))
 
 
-def _number_type(ge: float | None, le: float | None, gt: float | None, lt: float | None):
-    return Annotated[float, Field(strict=True, allow_inf_nan=False, ge=ge, le=le, gt=gt, lt=lt)]
+MAX_MAGNITUDE = 1e12
+"""The largest magnitude of any scenario number (dollars, tonnes, $/t): the model's sums of
+products stay well inside double precision, so every accepted plan passes its audit."""
+MIN_MAGNITUDE = 1e-6
+"""The smallest non-zero magnitude: below it (down to the denormal 1e-320) a goal or a price makes
+ratios overflow and rounding swamp the value; write 0 instead."""
+
+
+def _in_solvable_range(value: float) -> float:
+    if value != 0 and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
+        raise ValueError(f"{value:g} is outside the range stockpile solves exactly: 0, or a magnitude "
+                         f"from {MIN_MAGNITUDE:g} to {MAX_MAGNITUDE:g}")
+    return value
+
+
+def bounded_number(ge: float | None = None, le: float | None = None, gt: float | None = None,
+                   lt: float | None = None):
+    """A finite float field within these limits and within the solvable range
+    (:data:`MIN_MAGNITUDE` .. :data:`MAX_MAGNITUDE`, or 0): every scenario number is one."""
+    return Annotated[float, Field(strict=True, allow_inf_nan=False, ge=ge, le=le, gt=gt, lt=lt),
+                     AfterValidator(_in_solvable_range)]
+
 
 
 def _table_to_points(table: dict) -> tuple[tuple[int, float], ...]:
@@ -118,7 +138,7 @@ def _series_discriminator(value: Any) -> str:
 def per_fy(*, ge: float | None = None, le: float | None = None, gt: float | None = None,
            lt: float | None = None):
     """A pydantic field type for a per-FY value (scalar, step table or ramp) with limits."""
-    number = _number_type(ge, le, gt, lt)
+    number = bounded_number(ge, le, gt, lt)
     table = dict[str, number]
 
     def from_scalar(value: float) -> Series:
@@ -147,14 +167,17 @@ def per_fy(*, ge: float | None = None, le: float | None = None, gt: float | None
 
 def schedule(*, ge: float | None = 0.0):
     """A pydantic field type for amounts in single FYs, zero elsewhere."""
-    number = _number_type(ge, None, None, None)
+    number = bounded_number(ge, None, None, None)
 
     def to_series(value: Any) -> Series:
         if isinstance(value, Series):
             return value
         return Series("schedule", _table_to_points(value) if value else ())
 
-    return Annotated[Union[Series, dict[str, number]], AfterValidator(to_series)]
+    # Tagged like per_fy's branches, so an error names the key (pipeline.2027), not both branches.
+    return Annotated[Union[Annotated[Series, Tag("resolved")], Annotated[dict[str, number], Tag("table")]],
+                     Discriminator(lambda value: "resolved" if isinstance(value, Series) else "table"),
+                     AfterValidator(to_series)]
 
 
 SERIES_TAGS = ("scalar", "table", "ramp", "resolved")

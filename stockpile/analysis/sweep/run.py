@@ -25,7 +25,7 @@ import pandas as pd
 
 from stockpile.analysis.executor import run_tasks
 from stockpile.analysis.sweep.points import Point, apply_point, check_paths, point_columns
-from stockpile.analysis.sweep.results import ResultsWriter, point_row, read_results, sweep_table
+from stockpile.analysis.sweep.results import ResultsWriter, point_row, read_results, sweep_table, table_columns
 from stockpile.errors import SolveError, StockpileError
 from stockpile.model.build import build
 from stockpile.scenario.load import scenario_from_dict
@@ -161,12 +161,14 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
     chunks = [points[i:i + size] for i in range(0, len(points), size)]
     columns = point_columns(points)
     check_paths(base, points[0])
-    done_rows = read_results(results, points, columns) if (resume and results is not None and results.exists()) else []
+    header = table_columns(columns, base)
+    done_rows = (read_results(results, points, columns, header)
+                 if (resume and results is not None and results.exists()) else [])
     done_runs = {int(r["run"]) for r in done_rows}
     todo = [(i, chunk) for i, chunk in enumerate(chunks)
             if not all(i * size + k + 1 in done_runs for k in range(len(chunk)))]
     keep = [r for r in done_rows if (int(r["run"]) - 1) // size not in {i for i, _ in todo}]
-    writer = ResultsWriter(results, keep) if results is not None else None
+    writer = ResultsWriter(results, keep, header) if results is not None else None
     collected = list(keep)
     solved = 0
     if progress:

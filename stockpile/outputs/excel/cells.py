@@ -35,9 +35,18 @@ def safe_sheet_name(name: str, taken: Iterable[str] = ()) -> str:
     return candidate
 
 
+NOT_IN_XML = re.compile("[\ufffe\uffff\ud800-\udfff]")
+"""Characters XML 1.0 cannot hold beyond openpyxl's ILLEGAL_CHARACTERS_RE (the C0 controls): the
+noncharacters U+FFFE/U+FFFF and lone surrogates; a workbook holding one cannot be opened."""
+
+
 def safe_text(value: str) -> str:
-    """Text Excel accepts: no control characters (openpyxl refuses them), at most 32,767 characters."""
-    text = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
+    """Text Excel accepts and every reader reads back: no character XML cannot hold (control
+    characters, U+FFFE/U+FFFF: replaced by U+FFFD), CR as LF (XML would make it LF when read
+    anyway), at most 32,767 characters. Names never change here: the scenario refuses names
+    holding any of these (:mod:`stockpile.scenario.text`); only free text does."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = NOT_IN_XML.sub("\N{REPLACEMENT CHARACTER}", ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", text))
     return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT - 1] + "\N{HORIZONTAL ELLIPSIS}"
 
 

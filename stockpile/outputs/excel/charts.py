@@ -19,6 +19,7 @@ from stockpile.outputs.excel.sheet import (
     LINE_HEIGHT_POINTS, PIXELS_PER_CHARACTER, SIDE_MARGIN_INCHES, TOP_MARGIN_INCHES, Placed, Sheet,
     first_fy_column,
 )
+from stockpile.outputs.excel.cells import safe_text
 from stockpile.outputs.excel.styles import NUMBER_FORMATS
 
 MIN_CHART_WIDTH_CM, MAX_CHART_WIDTH_CM, MAX_CHARTS_ACROSS = 14.0, 24.0, 2
@@ -33,7 +34,8 @@ PRINTABLE_HEIGHT_POINTS = (8.5 - 2 * TOP_MARGIN_INCHES) * 72 - 30  # less the fo
 def chart_title(text: str, size: int = 1200) -> Title:
     """A chart title in 12 pt bold: the 18 pt default wraps a material's name over two lines."""
     font = CharacterProperties(sz=size, b=True)
-    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
+    # Sanitised like a cell: a title is XML too, and one bad character makes the workbook unreadable.
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=safe_text(text))])
     return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
