@@ -1,5 +1,11 @@
 """What every ``stockpile`` command shares: the consoles, shared options, the default scenario,
-the solver check, and the one place a planner's error becomes a message and an exit code.
+the solver check, output files and JSON, progress, and the one place a planner's error becomes a
+message and an exit code.
+
+Three consoles: ``headline`` (stdout: the one-line answer), ``console`` (stdout: tables and
+details; silenced by ``--quiet``) and ``errors`` (stderr). ``--json -`` silences both stdout
+consoles, so stdout carries the JSON document alone. Progress is shown on stderr, only when both
+stdout and stderr are a terminal and neither ``--quiet`` nor ``--json -`` is given.
 
 Every error a planner can cause (a bad scenario, an output file in the way) ends with a message
 naming the file, the key and the reason, and exit code 2; a scenario whose hard limits cannot be
@@ -9,23 +15,110 @@ solver exits 130. Never a traceback.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
 
-from stockpile.errors import StockpileError
+from stockpile.errors import InputError, StockpileError
 
 # No markup: scenario names, paths and key paths (supply[3]) are printed as written.
+headline = Console(highlight=False, soft_wrap=True, markup=False)
 console = Console(highlight=False, soft_wrap=True, markup=False)
 errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 SolverOption = Annotated[Optional[str], typer.Option(
     "--solver", help="highs (default: HiGHS simplex via highspy), highs-ipm, highs-pulp (HiGHS through PuLP) or cbc.")]
+JsonOption = Annotated[Optional[str], typer.Option(
+    "--json", metavar="FILE|-", help="Write the result as JSON to FILE (.json), or to stdout with - "
+                                     "(then nothing else is printed there). Fields: README, JSON output.")]
+
+STDOUT = "-"
+"""``--json -``: the JSON document goes to stdout."""
+
+SUFFIXES = {"-o": (".xlsx",), "--output": (".xlsx",), "--json": (".json",), "--csv": (".csv",),
+            "--write-lp": (".lp", ".mps"), "--log": None}
+"""The file types each output option writes (None: any name)."""
+
+
+def start_invocation(quiet: bool) -> None:
+    """Reset the consoles for a new command (one process may run several, as the tests do)."""
+    headline.quiet = False
+    console.quiet = quiet
+
+
+def claim_stdout(json_target: Path | str | None) -> None:
+    """Given ``--json -``, stdout is the JSON document's alone: silence everything else on it."""
+    if json_target is not None and str(json_target) == STDOUT:
+        headline.quiet = console.quiet = True
+
+
+def show_progress() -> bool:
+    """Whether a progress bar or status may be drawn: an interactive terminal on both streams,
+    and neither --quiet nor --json - (never in piped output or JSON)."""
+    return console.is_terminal and errors.is_terminal and not console.quiet and not errors.quiet
+
+
+def check_output(path: Path | str | None, option: str, force: bool) -> None:
+    """Refuse (exit 2, naming ``option``) an output file of the wrong type or one in the way,
+    before any work is done. ``-`` (stdout) is always allowed for ``--json``."""
+    if path is None or (option == "--json" and str(path) == STDOUT):
+        return
+    path = Path(path)
+    wanted = SUFFIXES[option]
+    if wanted is not None and path.suffix.lower() not in wanted:
+        kind = " or ".join(wanted)
+        found = f"a {path.suffix!r} file" if path.suffix else "a name without an extension"
+        raise InputError(path, None, f"{option} writes {kind}; {found} would not hold it (name it "
+                                     f"{path.with_suffix(wanted[0]).name})")
+    from stockpile.outputs.files import check_writable
+
+    check_writable(path, force)
+
+
+def json_document(value: Any) -> str:
+    """``value`` as the JSON stockpile writes: sorted keys, indented, NaN as null, one final newline."""
+    return json.dumps(_plain(value), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """Numbers, strings, lists and dicts only: numpy scalars as Python's, NaN as None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # a numpy scalar
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json(target: Path | str | None, document: str, force: bool) -> None:
+    """Write a JSON document to the ``--json`` target: stdout for ``-``, else the file, atomically."""
+    if target is None:
+        return
+    if str(target) == STDOUT:
+        sys.stdout.write(document)
+        sys.stdout.flush()
+        return
+    from stockpile.outputs.files import atomic_write
+
+    atomic_write(Path(target), lambda tmp: tmp.write_text(document, encoding="utf-8"), force=force)
+
+
+def written(label: str, path: Path | str | None) -> None:
+    """Say where an output went (not for ``--json -``, which is the output itself)."""
+    if path is not None and str(path) != STDOUT:
+        console.print(f"{label}: {path}")
 
 NOTHING_WRITTEN = "interrupted: nothing was written"
 

@@ -6,55 +6,66 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from stockpile.cli.common import SolverOption, check_solver, console, default_scenario, reported_errors
-from stockpile.errors import InputError
+from stockpile.cli.common import (JsonOption, SolverOption, check_output, check_solver, claim_stdout, console,
+                                  default_scenario, headline, json_document, reported_errors, write_json, written)
+from stockpile.cli.progress import phases
+from stockpile.cli.tables import money, table
+
+ScenarioArgument = Annotated[Optional[Path], typer.Argument(
+    metavar="SCENARIO", help="Scenario TOML file (default: scenarios/baseline.toml, or the packaged example).")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
 
 
-def validate(scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")]) -> None:
+def validate(scenario: ScenarioArgument = None, json_path: JsonOption = None, force: ForceOption = False) -> None:
     """Check a scenario file without solving it."""
     from stockpile.model.build import build
     from stockpile.scenario.load import load_scenario
 
+    scenario = scenario or default_scenario()
+    claim_stdout(json_path)
     with reported_errors():
+        check_output(json_path, "--json", force)
         s = load_scenario(scenario)
         lp = build(s).lp
-    console.print(f"{scenario}: valid. {s.name!r}, FY{s.horizon.first_fy}-FY{s.horizon.last_fy}, "
-                  f"{len(s.materials)} materials, {len(s.supply)} supply options, "
-                  f"{len(s.recycling)} recycling streams; LP of {lp.n_cols:,} variables, "
-                  f"{lp.n_rows:,} rows, {lp.n_nonzeros:,} nonzeros.")
+        write_json(json_path, json_document({
+            "valid": True, "file": str(scenario), "name": s.name, "sha256": s.sha256,
+            "first_fy": s.horizon.first_fy, "last_fy": s.horizon.last_fy, "materials": list(s.materials),
+            "supply_options": len(s.supply), "recycling_streams": len(s.recycling),
+            "lp": {"variables": lp.n_cols, "rows": lp.n_rows, "nonzeros": lp.n_nonzeros}}), force)
+    headline.print(f"{scenario}: valid. {s.name!r}, FY{s.horizon.first_fy}-FY{s.horizon.last_fy}, "
+                   f"{len(s.materials)} materials, {len(s.supply)} supply options, "
+                   f"{len(s.recycling)} recycling streams; LP of {lp.n_cols:,} variables, "
+                   f"{lp.n_rows:,} rows, {lp.n_nonzeros:,} nonzeros.")
+    written("summary", json_path)
 
 
 def solve(
-    scenario: Annotated[Optional[Path], typer.Argument(
-        help="Scenario TOML file (default: scenarios/baseline.toml, or the packaged example).")] = None,
+    scenario: ScenarioArgument = None,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the plan workbook (.xlsx).")] = None,
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the JSON summary.")] = None,
+    json_path: JsonOption = None,
     solver: SolverOption = None,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01,
                                                         help="Seconds for the whole solve.")] = None,
     write_lp: Annotated[Optional[Path], typer.Option(
         "--write-lp", help="Write the readiness solve's model (.lp or .mps) for an outside solver.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
+    force: ForceOption = False,
     policy_costs: Annotated[bool, typer.Option(
         "--policy-costs/--no-policy-costs", help="Price each policy by re-solving without it (for the workbook).")] = True,
 ) -> None:
     """Solve a scenario: print the solvency horizon, write the workbook and JSON summary."""
-    from stockpile.outputs.files import atomic_write, check_writable
-    from stockpile.plan.pipeline import plan_scenario
-    from stockpile.scenario.load import load_scenario
+    from stockpile.outputs.files import atomic_write
     from stockpile.outputs.summary import summary_json
     from stockpile.outputs.workbook.write import write_workbook
+    from stockpile.plan.pipeline import plan_scenario
+    from stockpile.scenario.load import load_scenario
 
     scenario = scenario or default_scenario()
+    claim_stdout(json_path)
     with reported_errors():
         check_solver(solver)
-        for path in (output, json_path, write_lp):
-            if path is not None:
-                check_writable(path, force)
-        if write_lp is not None and write_lp.suffix.lower() not in (".lp", ".mps"):
-            raise InputError(write_lp, None, "--write-lp takes a .lp or .mps file name")
+        for path, option in ((output, "-o"), (json_path, "--json"), (write_lp, "--write-lp")):
+            check_output(path, option, force)
         s = load_scenario(scenario)
         if write_lp is not None:
             holder: dict[str, Path] = {}
@@ -71,37 +82,39 @@ def solve(
         if output is not None and policy_costs:
             from stockpile.analysis.policy_costs import policy_cost_table
 
-            plan.policy_costs = policy_cost_table(s, plan, solver, time_limit)
+            with phases("solve", keep=False) as report:
+                plan.policy_costs = policy_cost_table(
+                    s, plan, solver, time_limit,
+                    progress=lambda done, total: report("pricing each policy (re-solved without it)", done, total))
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
-        if json_path is not None:
-            text = summary_json(plan, str(scenario), time_limit)
-            atomic_write(json_path, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
-    _print_plan(plan)
+        write_json(json_path, summary_json(plan, str(scenario), time_limit), force)
+    print_plan(plan)
     for label, path in (("workbook", output), ("summary", json_path), ("model", write_lp)):
-        if path is not None:
-            console.print(f"{label}: {path}")
+        written(label, path)
 
 
-def _print_plan(plan) -> None:
+def print_plan(plan) -> None:
+    """The plan on the terminal: title, headline, one row per material, the Fund, the solver."""
+    from stockpile.scenario.title import scenario_title
+
     s = plan.scenario
-    console.print(f"{s.name}  FY{s.horizon.first_fy}-FY{s.horizon.last_fy}", style="bold")
-    console.print(plan.headline, style="bold")
+    console.print(scenario_title(s), style="bold")
+    headline.print(plan.headline, style="bold")
     inventory, orders = plan.tables["inventory"], plan.tables["orders"]
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("material", "ordered t", "cost $M", f"FY{s.horizon.last_fy} stock t", "goal t",
-                   "shortfall t-yr"):
-        table.add_column(column, justify="left" if column == "material" else "right")
+    rows = []
     for code, material in s.materials.items():
-        rows = inventory[inventory.material == code]
-        last = rows.iloc[-1]
+        mine_inventory = inventory[inventory.material == code]
+        last = mine_inventory.iloc[-1]
         mine = orders[orders.material == code]
-        table.add_row(f"{material.name} ({code})", f"{mine.tonnes.sum():,.0f}", f"{mine.cost.sum() / 1e6:,.1f}",
-                      f"{last.closing:,.0f}", f"{last.goal:,.0f}", f"{rows.shortfall.sum() + rows.unmet_draw.sum():,.0f}")
-    console.print(table)
+        rows.append((f"{material.name} ({code})", f"{mine.tonnes.sum():,.0f}", money(mine.cost.sum()),
+                     f"{last.closing:,.0f}", f"{last.goal:,.0f}",
+                     f"{mine_inventory.shortfall.sum() + mine_inventory.unmet_draw.sum():,.0f}"))
+    console.print(table(["material", "ordered t", "cost", f"FY{s.horizon.last_fy} stock t", "goal t",
+                         "shortfall t-yr"], rows))
     k = plan.kpis
-    console.print(f"Fund: ends at ${k['end_fund_balance'] / 1e6:,.1f}M, total deficit ${k['total_deficit'] / 1e6:,.1f}M; "
-                  f"purchases ${k['total_purchase_cost'] / 1e6:,.1f}M")
+    console.print(f"Fund: ends at {money(k['end_fund_balance'])}, total deficit {money(k['total_deficit'])}; "
+                  f"purchases {money(k['total_purchase_cost'])}")
     console.print(f"solver: {plan.solver_version}, {plan.solve_seconds:.2f} s; audit {plan.audit.summary}")
 
 
@@ -110,27 +123,39 @@ def verify(
     resolve: Annotated[bool, typer.Option(
         "--resolve", help="Also re-solve the embedded scenario and confirm the same objective.")] = False,
     solver: SolverOption = None,
+    json_path: JsonOption = None,
+    force: ForceOption = False,
 ) -> None:
-    """Re-run the independent audit on a saved plan workbook (and, with --resolve, re-solve it)."""
+    """Re-run the independent audit on a saved plan workbook (and, with --resolve, re-solve it).
+
+    Exits 3 when the audit (or the re-solve) disagrees with the workbook.
+    """
     from stockpile.plan.audit import audit_plan
     from stockpile.outputs.workbook.read import read_workbook
 
+    claim_stdout(json_path)
     with reported_errors():
+        check_output(json_path, "--json", force)
+        check_solver(solver)
         scenario, tables = read_workbook(plan_path)
     report = audit_plan(scenario, tables)
-    for row in report.table().itertuples():
+    checks = report.table()
+    for row in checks.itertuples():
         console.print(f"{row.result:>10}  {row.family:<15} {row.check}"
                       + (f"\n            {row.first_violation}" if row.first_violation else ""))
-    console.print(f"audit {report.summary}")
-    if not report.ok:
-        raise typer.Exit(3)
-    if resolve:
+    headline.print(f"audit {report.summary}")
+    check = None
+    if report.ok and resolve:
         from stockpile.plan.reproduce import resolve_check
 
         with reported_errors():
-            check_solver(solver)
             check = resolve_check(scenario, tables, solver)
         for line in check.lines:
             console.print(line)
-        if not check.ok:
-            raise typer.Exit(3)
+    with reported_errors():
+        write_json(json_path, json_document({
+            "plan": str(plan_path), "scenario": scenario.name,
+            "audit": {"passed": report.ok, "summary": report.summary, "checks": checks.to_dict("records")},
+            "resolve": None if check is None else {"ok": check.ok, "lines": check.lines}}), force)
+    if not report.ok or (check is not None and not check.ok):
+        raise typer.Exit(3)
