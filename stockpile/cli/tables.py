@@ -31,8 +31,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], first_left: boo
 
     view = Table(show_edge=False, pad_edge=False, title=title, title_justify="left")
     for i, header in enumerate(headers):
-        view.add_column(header, justify="left" if (i == 0 and first_left) else "right", no_wrap=False,
-                        overflow="fold", min_width=min(len(header), 8))
+        widest = max((len(row[i]) for row in rows), default=0)
+        # A column is never narrower than its widest cell or its header's longest word, so only
+        # its header wraps, between words.
+        view.add_column(header, justify="left" if (i == 0 and first_left) else "right",
+                        min_width=max(widest, *(len(word) for word in header.split())), overflow="fold")
     for row in rows:
         view.add_row(*row)
     return view
@@ -43,7 +46,11 @@ def summary_rows(count: int, turning: set[int], edge: int = 5, limit: int = SCRE
     in order, with None where rows were left out; every row when the table fits ``limit``."""
     if count <= limit:
         return list(range(count))
-    keep = sorted({*range(min(edge, count)), *range(max(0, count - edge), count), *(i for i in turning if 0 <= i < count)})
+    inner = sorted(i for i in turning if edge <= i < count - edge)
+    room = max(limit - 2 * edge, 1)
+    if len(inner) > room:  # a smooth curve turns everywhere: an even selection of its turns
+        inner = [inner[round(k * (len(inner) - 1) / (room - 1))] for k in range(room)] if room > 1 else inner[:1]
+    keep = sorted({*range(min(edge, count)), *range(max(0, count - edge), count), *inner})
     out: list[int | None] = []
     for i in keep:
         if out and out[-1] is not None and i != out[-1] + 1:
