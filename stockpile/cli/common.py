@@ -24,14 +24,36 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
 import typer
-from rich.console import Console
 
 from stockpile.errors import InputError, StockpileError
 
+
+class LazyConsole:
+    """A rich ``Console`` made on first use: importing rich takes about 0.1 s, which
+    ``stockpile --help`` need not pay. ``quiet`` is kept here and passed on."""
+
+    def __init__(self, **options: Any):
+        self.options = options
+        self.made = None
+        self.quiet = False
+
+    def rich_console(self):
+        """The rich Console itself (for a Progress drawn on it)."""
+        if self.made is None:
+            from rich.console import Console
+
+            self.made = Console(**self.options)
+        self.made.quiet = self.quiet
+        return self.made
+
+    def __getattr__(self, name: str) -> Any:  # print, is_terminal, ...
+        return getattr(self.rich_console(), name)
+
+
 # No markup: scenario names, paths and key paths (supply[3]) are printed as written.
-headline = Console(highlight=False, soft_wrap=True, markup=False)
-console = Console(highlight=False, soft_wrap=True, markup=False)
-errors = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+headline = LazyConsole(highlight=False, soft_wrap=True, markup=False)
+console = LazyConsole(highlight=False, soft_wrap=True, markup=False)
+errors = LazyConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 SolverOption = Annotated[Optional[str], typer.Option(
     "--solver", help="highs (default: HiGHS simplex via highspy), highs-ipm, highs-pulp (HiGHS through PuLP) or cbc.")]

@@ -32,7 +32,7 @@ def phases(command: str, keep: bool = True) -> Iterator[Report]:
 
     columns = (SpinnerColumn(finished_text="done"), TextColumn(f"{command}: {{task.description}}", markup=False),
                BarColumn(), TextColumn("{task.fields[count]}", markup=False), TimeElapsedColumn())
-    with Progress(*columns, console=errors, transient=not keep) as bar:
+    with Progress(*columns, console=errors.rich_console(), transient=not keep) as bar:
         current: dict[str, int] = {}
 
         def report(phase: str, done: int = 0, total: int = 0) -> None:
