@@ -69,6 +69,8 @@ def test_quiet_prints_the_headline_only() -> None:
     quiet = runner.invoke(app, ["--quiet", "solve", str(EXAMPLE)])
     assert full.exit_code == quiet.exit_code == 0
     assert quiet.stdout.splitlines() == [full.stdout.splitlines()[1]]
+    after = runner.invoke(app, ["solve", str(EXAMPLE), "--quiet"])  # after the command, as before it
+    assert after.exit_code == 0 and after.stdout == quiet.stdout
     again = runner.invoke(app, ["solve", str(EXAMPLE)])  # the next command is not quiet
     assert again.stdout.splitlines()[:-1] == full.stdout.splitlines()[:-1]  # the last line has the seconds
 

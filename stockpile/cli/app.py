@@ -12,12 +12,11 @@ pandas, PuLP, highspy and openpyxl are imported by the commands that use them.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from stockpile.cli.common import errors, start_invocation
+from stockpile.cli.common import LogOption, QuietOption, VerboseOption, errors, start_invocation, with_shared_options
 from stockpile.cli.compare import compare
 from stockpile.cli.explain import explain
 from stockpile.cli.hedge import hedge
@@ -29,7 +28,9 @@ from stockpile.errors import StockpileError
 # and its panels showed a <bool> type beside every flag.
 app = typer.Typer(add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   context_settings={"max_content_width": 100},
-                  help="Plan National Defense Stockpile acquisitions: scenario file in, audited plan out.")
+                  help="Plan National Defense Stockpile acquisitions: scenario file in, audited plan out.\n\n"
+                       "--quiet, --verbose and --log go before the command or after it: "
+                       "stockpile --quiet solve, stockpile sweep ... --log highs.log")
 
 
 def _print_version(asked: bool) -> None:
@@ -42,24 +43,14 @@ def _print_version(asked: bool) -> None:
 
 @app.callback()
 def options(
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the headline and errors.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print the solver's log (on stderr).")] = False,
-    log: Annotated[Optional[Path], typer.Option("--log", metavar="FILE", dir_okay=False,
-                                                help="Append the solver's log to FILE.")] = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+    log: LogOption = None,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
                                           help="Print stockpile's version and exit.")] = False,
 ) -> None:
-    """Plan National Defense Stockpile acquisitions: scenario file in, audited plan out.
-
-    Options before the command apply to it: stockpile --quiet solve, stockpile --log highs.log sweep ...
-    """
-    from stockpile.solve.backends.solver_output import send_solver_output
-
-    start_invocation(quiet)
-    if log is not None and not log.parent.exists():
-        errors.print(f"error: {log}: folder {str(log.parent)!r} does not exist (--log)")
-        raise typer.Exit(2)
-    send_solver_output(log, verbose)
+    """The options every command shares (also taken after the command); reset for each command run."""
+    start_invocation(quiet, verbose, log)
 
 
 # In the order `stockpile --help` lists them, with the line it shows for each.
@@ -74,7 +65,7 @@ COMMANDS = (
     ("hedge", hedge, "One set of near-term orders across several futures."),
 )
 for name, command, short in COMMANDS:
-    app.command(name=name, short_help=short)(command)
+    app.command(name=name, short_help=short)(with_shared_options(command))
 
 
 def main() -> None:

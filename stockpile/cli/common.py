@@ -15,6 +15,8 @@ solver exits 130. Never a traceback.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -56,23 +58,63 @@ console = LazyConsole(highlight=False, soft_wrap=True, markup=False)
 errors = LazyConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 SolverOption = Annotated[Optional[str], typer.Option(
-    "--solver", help="highs (default: HiGHS simplex via highspy), highs-ipm, highs-pulp (HiGHS through PuLP) or cbc.")]
+    "--solver", metavar="NAME", help="highs (default: HiGHS simplex via highspy), highs-ipm, highs-pulp (HiGHS through PuLP) or cbc.")]
 JsonOption = Annotated[Optional[str], typer.Option(
     "--json", metavar="FILE|-", help="Write the result as JSON to FILE (.json), or to stdout with - "
                                      "(then nothing else is printed there). Fields: README, JSON output.")]
+
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the headline and errors.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Print the solver's log (on stderr).")]
+LogOption = Annotated[Optional[Path], typer.Option("--log", metavar="FILE", dir_okay=False,
+                                                   help="Append the solver's log to FILE.")]
 
 STDOUT = "-"
 """``--json -``: the JSON document goes to stdout."""
 
 SUFFIXES = {"-o": (".xlsx",), "--output": (".xlsx",), "--json": (".json",), "--csv": (".csv",),
-            "--write-lp": (".lp", ".mps"), "--log": None}
-"""The file types each output option writes (None: any name)."""
+            "--write-lp": (".lp", ".mps")}
+"""The file types each output option writes."""
 
 
-def start_invocation(quiet: bool) -> None:
-    """Reset the consoles for a new command (one process may run several, as the tests do)."""
+def start_invocation(quiet: bool, verbose: bool, log: Path | None) -> None:
+    """Reset the consoles and the solver's output for a new command (one process may run
+    several, as the tests do), from the options given before the command."""
     headline.quiet = False
     console.quiet = quiet
+    route_solver_output(verbose, log)
+
+
+def route_solver_output(verbose: bool, log: Path | None) -> None:
+    from stockpile.solve.backends.solver_output import send_solver_output
+
+    if log is not None and not Path(log).parent.exists():
+        errors.print(f"error: {log}: folder {str(Path(log).parent)!r} does not exist (--log)")
+        raise typer.Exit(2)
+    send_solver_output(log, verbose)
+
+
+def with_shared_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` also taking --quiet, --verbose and --log after its name (``stockpile solve
+    --quiet``), as the app takes them before it. typer reads the options from the signature."""
+    from stockpile.solve.backends.solver_output import solver_log_file, solver_verbose
+
+    @functools.wraps(command)
+    def run(*args: Any, shared_quiet: bool = False, shared_verbose: bool = False,
+            shared_log: Path | None = None, **kwargs: Any) -> None:
+        if shared_quiet:
+            console.quiet = True
+        if shared_verbose or shared_log is not None:
+            route_solver_output(shared_verbose or solver_verbose(), shared_log or solver_log_file())
+        return command(*args, **kwargs)
+
+    own = list(inspect.signature(command, eval_str=True).parameters.values())
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+              for name, default, annotation in (("shared_quiet", False, QuietOption),
+                                                ("shared_verbose", False, VerboseOption),
+                                                ("shared_log", None, LogOption))]
+    run.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared)
+    run.__annotations__ = {p.name: p.annotation for p in [*own, *shared]}
+    return run
 
 
 def claim_stdout(json_target: Path | str | None) -> None:
@@ -94,7 +136,7 @@ def check_output(path: Path | str | None, option: str, force: bool) -> None:
         return
     path = Path(path)
     wanted = SUFFIXES[option]
-    if wanted is not None and path.suffix.lower() not in wanted:
+    if path.suffix.lower() not in wanted:
         kind = " or ".join(wanted)
         found = f"a {path.suffix!r} file" if path.suffix else "a name without an extension"
         raise InputError(path, None, f"{option} writes {kind}; {found} would not hold it (name it "

@@ -14,7 +14,7 @@ from stockpile.cli.common import (JsonOption, SolverOption, check_output, check_
 def compare(
     plan_a: Annotated[Path, typer.Argument(metavar="PLAN_A", help="Plan workbook (.xlsx) or scenario file.")],
     plan_b: Annotated[Path, typer.Argument(metavar="PLAN_B", help="Plan workbook (.xlsx) or scenario file.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output",
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE.xlsx",
                                                    help="Write the side-by-side workbook (.xlsx).")] = None,
     json_path: JsonOption = None,
     solver: SolverOption = None,

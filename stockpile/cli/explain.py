@@ -17,9 +17,9 @@ def explain(
         metavar="SCENARIO", help="Scenario TOML file (default: scenarios/baseline.toml, or the packaged example).")] = None,
     json_path: JsonOption = None,
     solver: SolverOption = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="SECONDS", min=0.01,
                                                         help="Seconds for each solve.")] = None,
-    top: Annotated[int, typer.Option("--top", min=1, help="How many binding limits to list.")] = 15,
+    top: Annotated[int, typer.Option("--top", metavar="N", min=1, help="How many binding limits to list.")] = 15,
     policy_costs: Annotated[bool, typer.Option(
         "--policy-costs/--no-policy-costs", help="Measure each policy's cost by re-solving without it.")] = True,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing JSON file.")] = False,

@@ -21,10 +21,10 @@ MODEL_MONEY = 1e6
 def hedge(
     scenario: Annotated[Path, typer.Argument(metavar="SCENARIO",
                                              help="Scenario TOML file with an [uncertainty] section.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the hedge workbook (.xlsx).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE.xlsx", help="Write the hedge workbook (.xlsx).")] = None,
     json_path: JsonOption = None,
     solver: SolverOption = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01, help="Seconds per solve.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="SECONDS", min=0.01, help="Seconds per solve.")] = None,
     measures: Annotated[bool, typer.Option("--measures/--no-measures",
                                            help="Compute VSS and EVPI (solves each future alone, and the average future).")] = True,
     workers: Annotated[Optional[int], typer.Option(

@@ -42,13 +42,13 @@ def validate(scenario: ScenarioArgument = None, json_path: JsonOption = None, fo
 
 def solve(
     scenario: ScenarioArgument = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the plan workbook (.xlsx).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE.xlsx", help="Write the plan workbook (.xlsx).")] = None,
     json_path: JsonOption = None,
     solver: SolverOption = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="SECONDS", min=0.01,
                                                         help="Seconds for the whole solve.")] = None,
     write_lp: Annotated[Optional[Path], typer.Option(
-        "--write-lp", help="Write the readiness solve's model (.lp or .mps) for an outside solver.")] = None,
+        "--write-lp", metavar="FILE.lp|FILE.mps", help="Write the readiness solve's model (.lp or .mps) for an outside solver.")] = None,
     force: ForceOption = False,
     policy_costs: Annotated[bool, typer.Option(
         "--policy-costs/--no-policy-costs", help="Price each policy by re-solving without it (for the workbook).")] = True,

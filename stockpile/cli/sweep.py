@@ -19,19 +19,19 @@ from stockpile.errors import InputError
 def sweep(
     scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
     vary: Annotated[Optional[list[str]], typer.Option(
-        "--vary", help="PARAM=SPEC: a list 100e6,200e6; a range 0:1e9:21; scales x0.5:x2:16. Twice for a grid.")] = None,
+        "--vary", metavar="PARAM=SPEC", help="SPEC: a list 100e6,200e6; a range 0:1e9:21; scales x0.5:x2:16. Twice for a grid.")] = None,
     points_file: Annotated[Optional[Path], typer.Option(
         "--points", help="A CSV of points (columns run,param,value) instead of --vary.")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="The sweep workbook (.xlsx).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE.xlsx", help="The sweep workbook (.xlsx).")] = None,
     csv_path: Annotated[Optional[Path], typer.Option(
         "--csv", help="The results CSV, written as points finish (default: the workbook's name with .csv).")] = None,
     json_path: JsonOption = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", min=1,
+    workers: Annotated[Optional[int], typer.Option("--workers", metavar="N", min=1,
                                                    help="Local processes (default: the machine's cores).")] = None,
-    dask: Annotated[Optional[str], typer.Option("--dask", help="Run on a Dask cluster: tcp://scheduler:8786.")] = None,
+    dask: Annotated[Optional[str], typer.Option("--dask", metavar="ADDRESS", help="Run on a Dask cluster: tcp://scheduler:8786.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Keep the finished points of an interrupted run.")] = False,
     solver: SolverOption = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01, help="Seconds per point.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="SECONDS", min=0.01, help="Seconds per point.")] = None,
     every_row: Annotated[bool, typer.Option("--all", help="Print every point (default: a screenful: the first "
                                                           "and last points and where the frontier turns).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
@@ -138,12 +138,12 @@ def print_frontier(frame, parameters: list[str], every_row: bool = False) -> Non
 def min_budget(
     scenario: Annotated[Optional[Path], typer.Argument(metavar="SCENARIO",
                                                        help="Scenario TOML file (default: the baseline).")] = None,
-    through: Annotated[str, typer.Option("--through", help="Stay solvent through this FY: FY2035 or 2035.")] = "",
-    shape: Annotated[str, typer.Option("--shape", help="flat (one amount every FY) or profile "
+    through: Annotated[str, typer.Option("--through", metavar="FY", help="Stay solvent through this FY: FY2035 or 2035.")] = "",
+    shape: Annotated[str, typer.Option("--shape", metavar="flat|profile", help="flat (one amount every FY) or profile "
                                                        "(a multiple of the scenario's appropriation).")] = "flat",
     tolerance: Annotated[Optional[float], typer.Option(
-        "--tolerance", help="Round up to this ($ per FY when flat; multiplier when profile).")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the plan at that amount (.xlsx).")] = None,
+        "--tolerance", metavar="T", help="Round up to this ($ per FY when flat; multiplier when profile).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE.xlsx", help="Write the plan at that amount (.xlsx).")] = None,
     json_path: JsonOption = None,
     solver: SolverOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
