@@ -142,3 +142,16 @@ def test_sweep_min_budget_and_hedge_json(tmp_path: Path) -> None:
     assert hedged["futures"] == len(hedged["outcomes"]) == 4
     assert sum(row["probability"] for row in hedged["outcomes"]) == pytest.approx(1.0)
     assert hedged["measures"] is None and hedged["shared_orders"]
+
+
+def test_long_tables_keep_their_ends_and_the_frontier_turns() -> None:
+    """A frontier falling by 4 per step to row 10, then by 1 to row 20, then flat to row 40:
+    it turns at rows 10 and 20 (where the slope changes), and nowhere else."""
+    from stockpile.cli.tables import money, share, summary_rows, turning_points
+
+    values = [100 - 4 * i for i in range(11)] + [60 - i for i in range(1, 11)] + [50.0] * 20
+    assert turning_points(values) == {10, 20}
+    rows = summary_rows(len(values), turning_points(values))
+    assert rows == [0, 1, 2, 3, 4, None, 10, None, 20, None, 36, 37, 38, 39, 40]
+    assert summary_rows(12, {3}) == list(range(12))  # a table that fits is printed whole
+    assert (money(1_034.6e6), money(-0.4e6), share(0.3), share(0.0075)) == ("$1,034.6M", "-$0.4M", "30.0%", "0.75%")
