@@ -1,19 +1,27 @@
 """stockpile: an LP planning optimizer for the U.S. National Defense Stockpile.
 
-The names below are imported on first use (PEP 562), so ``python -m stockpile`` starts its
-command line (which handles Ctrl-C) before the solver stack is imported.
-"""
+The names below are imported on first use (PEP 562), so ``stockpile --help`` does not pay for
+pydantic, pandas and the solvers."""
+
+from __future__ import annotations
 
 from importlib import import_module
 
-_EXPORTS = {"AuditError": "stockpile.errors", "InputError": "stockpile.errors", "SolveError": "stockpile.errors",
-            "StockpileError": "stockpile.errors", "plan_scenario": "stockpile.plan.pipeline",
-            "load_scenario": "stockpile.scenario.load", "Scenario": "stockpile.scenario.schema"}
+_HOMES = {"AuditError": "stockpile.errors", "InputError": "stockpile.errors", "SolveError": "stockpile.errors",
+          "StockpileError": "stockpile.errors", "plan_scenario": "stockpile.plan.pipeline",
+          "load_scenario": "stockpile.scenario.load", "Scenario": "stockpile.scenario.schema"}
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["AuditError", "InputError", "Scenario", "SolveError", "StockpileError", "load_scenario",
+           "plan_scenario"]
 
 
 def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'stockpile' has no attribute {name!r}")
+    if name not in _HOMES:
+        raise AttributeError(f"module 'stockpile' has no attribute {name!r}")
+    value = getattr(import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

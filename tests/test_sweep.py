@@ -210,7 +210,7 @@ def test_killed_cli_sweep_resumes(tmp_path: Path) -> None:
     assert 0 < kept < 24 and kept % size == 0
     resumed = subprocess.run(args + ["-o", str(out), "--resume"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{24 - kept} solved now on 1 process, {kept} kept" in resumed.stdout
+    assert f"24 points: {24 - kept} solved on 1 process, {kept} kept from the earlier run" in resumed.stdout
     whole = subprocess.run(args + ["-o", str(whole_out)], capture_output=True, text=True, timeout=300)
     assert whole.returncode == 0, whole.stderr
     pd.testing.assert_frame_equal(pd.read_csv(csv_path), pd.read_csv(whole_out.with_suffix(".csv")), check_exact=True)

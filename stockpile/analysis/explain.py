@@ -368,7 +368,9 @@ class Explanation:
 
     def text(self, top: int = 15) -> str:
         s = self.plan.scenario
-        lines = [f"{s.name}  FY{s.horizon.first_fy}-FY{s.horizon.last_fy}", self.plan.headline, ""]
+        from stockpile.scenario.title import scenario_title
+
+        lines = [scenario_title(s), self.plan.headline, ""]
         objective = {"shortfall": "the weighted shortfall (sum of weight x shortfall / goal)",
                      "weighted": "the weighted objective", "cost": "the discounted net cost"}[self.stage]
         if not self.bindings:

@@ -13,7 +13,7 @@ planner's words are :func:`stockpile.outputs.policy_cost_text.policy_cost_senten
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 
@@ -62,13 +62,18 @@ def _measures(plan: Plan) -> dict[str, float]:
 
 
 def policy_cost_table(scenario: Scenario, plan: Plan, solver: str | None = None,
-                      time_limit: float | None = None) -> pd.DataFrame:
-    """One row per policy: its cost, measured by re-solving the scenario without it."""
+                      time_limit: float | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """One row per policy: its cost, measured by re-solving the scenario without it.
+    ``progress(done, total)`` is told before the first re-solve and after each."""
     from stockpile.plan.pipeline import plan_scenario
 
     base = _measures(plan)
     rows = []
-    for label, key, without in policies(scenario):
+    measured = list(policies(scenario))
+    for label, key, without in measured:
+        if progress:
+            progress(len(rows), len(measured))
         try:
             other = _measures(plan_scenario(without, solver, time_limit))
         except StockpileError as exc:
@@ -76,4 +81,6 @@ def policy_cost_table(scenario: Scenario, plan: Plan, solver: str | None = None,
             continue
         rows.append(dict(policy=label, key=key, status="optimal",
                          **{name: base[name] - other[name] for name in base}))
+    if progress:
+        progress(len(rows), len(measured))
     return pd.DataFrame(rows, columns=POLICY_COST_COLUMNS)

@@ -7,36 +7,45 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from stockpile.cli.common import SolverOption, check_solver, check_time_limit, console, reported_errors
+from stockpile.cli.common import (JsonOption, SolverOption, check_output, check_solver, check_time_limit,
+                                  claim_stdout, console,
+                                  headline, json_document, reported_errors, write_json, written)
+from stockpile.cli.progress import phases
+from stockpile.cli.tables import SCREEN_ROWS, money, table
 from stockpile.errors import InputError
+
+MODEL_MONEY = 1e6
+"""The hedge's objective values count money in $M (stockpile.model.build.MONEY_SCALE)."""
 
 
 def hedge(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with an [uncertainty] section.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the hedge workbook (.xlsx).")] = None,
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO",
+                                             help="Scenario TOML file with an [uncertainty] section.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE.xlsx", help="Write the hedge workbook (.xlsx).")] = None,
+    json_path: JsonOption = None,
     solver: SolverOption = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01, help="Seconds per solve.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="SECONDS", min=0.01, help="Seconds per solve.")] = None,
     measures: Annotated[bool, typer.Option("--measures/--no-measures",
                                            help="Compute VSS and EVPI (solves each future alone, and the average future).")] = True,
     workers: Annotated[Optional[int], typer.Option(
         "--workers", min=1, help="Local processes for the futures' own solves (default: the machine's cores).")] = None,
     dask: Annotated[Optional[str], typer.Option(
         "--dask", help="Solve the futures' own solves on a Dask cluster: tcp://scheduler:8786.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing workbook.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
 ) -> None:
     """Plan against several futures: shared orders now, each future's outcome, VSS and EVPI."""
     from stockpile.analysis.hedge.tree import hedge as hedge_plan
     from stockpile.analysis.hedge.workbook import write_hedge_workbook
-    from stockpile.outputs.files import atomic_write, check_writable
+    from stockpile.outputs.files import atomic_write
     from stockpile.scenario.load import load_scenario
 
+    claim_stdout(json_path)
     with reported_errors():
         check_solver(solver)
         check_time_limit(time_limit)
-        if output is not None:
-            check_writable(output, force)
+        check_output(output, "-o", force)
+        check_output(json_path, "--json", force)
         if dask:
             from stockpile.analysis.executor import dask_client
 
@@ -45,34 +54,84 @@ def hedge(
         if tree.uncertainty is None:
             raise InputError(scenario, "uncertainty", "the scenario has no [uncertainty] section to hedge against "
                                                       "(see scenarios/hedge-disruptions.toml)")
-        result = hedge_plan(tree, solver, time_limit, measures, workers=workers or os.cpu_count() or 1,
-                            dask_address=dask)
-        if output is not None:
-            atomic_write(output, lambda tmp: write_hedge_workbook(result, tmp), force=force)
+        with phases("hedge") as report:
+            result = hedge_plan(tree, solver, time_limit, measures, workers=workers or os.cpu_count() or 1,
+                                dask_address=dask, progress=report)
+            if output is not None:
+                report("writing the workbook")
+                atomic_write(output, lambda tmp: write_hedge_workbook(result, tmp), force=force)
+        write_json(json_path, json_document(hedge_document(result, scenario, measures)), force)
+    print_hedge(result, measures)
+    written("workbook", output)
+    written("summary", json_path)
+
+
+def hedge_document(result, scenario_file: Path, measures: bool) -> dict:
+    """The hedge as JSON (fields in README.md, JSON output)."""
     s = result.scenario
-    console.print(f"{s.name}: {len(result.futures)} futures, orders before FY{result.decision_fy} shared", style="bold")
+    return {
+        "scenario": {"name": s.name, "file": str(scenario_file), "sha256": s.sha256},
+        "decision_fy": result.decision_fy,
+        "futures": len(result.futures),
+        "shared_orders": result.shared_orders.to_dict("records"),
+        "outcomes": result.outcomes.to_dict("records"),
+        "measures": result.measures.to_dict("records") if measures else None,
+        "audit": {"passed": True, "futures": len(result.plans)},
+        "executor": result.executor,
+    }
+
+
+def _shortfall(value: float | None) -> str:
+    """A weighted relative shortfall (sum of weight x shortfall / goal over materials and FYs)."""
+    if value is None or value != value:
+        return "–"
+    return "0" if abs(value) < 5e-7 else f"{value:.3g}"
+
+
+def print_hedge(result, measures: bool) -> None:
+    from stockpile.scenario.title import scenario_title
+
+    s = result.scenario
+    console.print(f"{scenario_title(s)}: {len(result.futures)} futures, orders before FY{result.decision_fy} shared",
+                  style="bold")
     shared = result.shared_orders
-    console.print(f"buy now: {shared.tonnes.sum():,.0f} t for ${shared.cost.sum() / 1e6:,.1f}M "
-                  f"({', '.join(f'{m} {t:,.0f} t' for m, t in shared.groupby('material', sort=False).tonnes.sum().items())})")
-    view = Table(show_edge=False, pad_edge=False)
-    for column in ("future", "p", "weighted shortfall", "own optimum", "cost $M", "own optimum $M"):
-        view.add_column(column, justify="left" if column == "future" else "right", no_wrap=True)
-    for row in result.outcomes.head(20).to_dict("records"):
-        view.add_row(row["future"], f"{row['probability']:.3f}", f"{row['shortfall']:.4f}",
-                     f"{row.get('own_optimum_shortfall', float('nan')):.4f}", f"{row['cost']:,.1f}",
-                     f"{row.get('own_optimum_cost', float('nan')):,.1f}")
-    console.print(view)
-    if len(result.outcomes) > 20:
-        console.print(f"... and {len(result.outcomes) - 20} more futures (the workbook lists them all)")
+    by_material = shared.groupby("material", sort=False).tonnes.sum().items()
+    headline.print(f"buy now: {shared.tonnes.sum():,.0f} t for {money(shared.cost.sum())} "
+                   f"({', '.join(f'{m} {t:,.0f} t' for m, t in by_material)})")
+    rows = []
+    for row in result.outcomes.head(SCREEN_ROWS).to_dict("records"):
+        cells = [row["future"], f"{row['probability']:.1%}", _shortfall(row["shortfall"]),
+                 money(row["cost"] * MODEL_MONEY)]
+        if measures:
+            cells[3:3] = [_shortfall(row.get("own_optimum_shortfall"))]
+            cells.append(money(row.get("own_optimum_cost", float("nan")) * MODEL_MONEY))
+        rows.append(cells)
+    headers = ["future", "chance", "weighted shortfall", "discounted cost"]
+    if measures:
+        headers = ["future", "chance", "weighted shortfall", "foreseen shortfall", "discounted cost", "foreseen cost"]
+    console.print(table(headers, rows))
+    if len(result.outcomes) > SCREEN_ROWS:
+        console.print(f"... and {len(result.outcomes) - SCREEN_ROWS} more futures (the workbook and --json list them all)")
+    if measures:
+        console.print("foreseen: the future's own optimum, had it been known in advance (solved alone).")
     for row in result.measures.to_dict("records"):
-        vss = "infeasible for the average-future plan" if row["VSS"] is None else f"{row['VSS']:.6g}"
-        console.print(f"{row['priority']}: VSS {vss}, EVPI {row['EVPI']:.6g} ({row['unit']})")
+        shown = money if row["unit"] == "$M" else _shortfall
+        scale = MODEL_MONEY if row["unit"] == "$M" else 1.0
+        vss = ("the average future's orders break some future's limits" if row["VSS"] is None
+               else shown(row["VSS"] * scale))
+        unit = "" if row["unit"] == "$M" else " (weighted shortfall)"
+        console.print(f"{row['priority']}: value of hedging (VSS) {vss}, of perfect foresight (EVPI) "
+                      f"{shown(row['EVPI'] * scale)}{unit}")
     if measures:
         _explain_measures(result)
     console.print(f"audit: passed in every future ({len(result.plans)})"
-                  + (f"; futures solved alone on {result.executor}" if measures else ""))
-    if output is not None:
-        console.print(f"workbook: {output}")
+                  + (f"; futures solved alone on {_plain_executor(result.executor)}" if measures else ""))
+
+
+def _plain_executor(executor: str) -> str:
+    """``2 processes (0 of 4 tasks from the 1 spawned)`` as ``2 processes``: the split is the
+    executor's bookkeeping, not the planner's."""
+    return executor.split(" (")[0]
 
 
 def _explain_measures(result) -> None:

@@ -7,51 +7,43 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from stockpile.cli.common import (
-    SolverOption, check_solver, check_time_limit, console, default_scenario, errors, reported_errors,
-)
+from stockpile.cli.common import (JsonOption, SolverOption, check_output, check_solver, check_time_limit, claim_stdout,
+                                  console, default_scenario, errors, headline, json_document, reported_errors,
+                                  write_json, written)
+from stockpile.cli.progress import phases
+from stockpile.cli.tables import money, share, summary_rows, table, turning_points
 from stockpile.errors import InputError
 
 
-def _rate_column():
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class Rate(ProgressColumn):
-        def render(self, task) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed:,.1f} points/s" if speed else "")
-
-    return Rate()
-
-
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario TOML file.")],
     vary: Annotated[Optional[list[str]], typer.Option(
-        "--vary", help="PARAM=SPEC: a list 100e6,200e6; a range 0:1e9:21; scales x0.5:x2:16. Twice for a grid.")] = None,
+        "--vary", metavar="PARAM=SPEC", help="SPEC: a list 100e6,200e6; a range 0:1e9:21; scales x0.5:x2:16. Twice for a grid.")] = None,
     points_file: Annotated[Optional[Path], typer.Option(
         "--points", help="A CSV of points (columns run,param,value) instead of --vary.")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="The sweep workbook (.xlsx).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE.xlsx", help="The sweep workbook (.xlsx).")] = None,
     csv_path: Annotated[Optional[Path], typer.Option(
         "--csv", help="The results CSV, written as points finish (default: the workbook's name with .csv).")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", min=1,
+    json_path: JsonOption = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", metavar="N", min=1,
                                                    help="Local processes (default: the machine's cores).")] = None,
-    dask: Annotated[Optional[str], typer.Option("--dask", help="Run on a Dask cluster: tcp://scheduler:8786.")] = None,
+    dask: Annotated[Optional[str], typer.Option("--dask", metavar="ADDRESS", help="Run on a Dask cluster: tcp://scheduler:8786.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Keep the finished points of an interrupted run.")] = False,
     solver: SolverOption = None,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.01, help="Seconds per point.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="SECONDS", min=0.01, help="Seconds per point.")] = None,
+    every_row: Annotated[bool, typer.Option("--all", help="Print every point (default: a screenful: the first "
+                                                          "and last points and where the frontier turns).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
 ) -> None:
     """Solve one scenario for many parameter values: the frontier as a table, a CSV and a workbook."""
-    from stockpile.outputs.files import atomic_write, check_writable
-    from stockpile.scenario.load import load_scenario
     from stockpile.analysis.sweep.points import grid, parse_vary, read_sweep_file
     from stockpile.analysis.sweep.run import run_sweep
     from stockpile.analysis.sweep.workbook import write_sweep_workbook
+    from stockpile.outputs.files import atomic_write
+    from stockpile.scenario.load import load_scenario
 
+    claim_stdout(json_path)
     with reported_errors(interrupted=lambda: f"interrupted: the points finished so far are in {csv_path}; "
                                              f"run the same command with --resume to complete the rest"):
         check_solver(solver)
@@ -62,85 +54,120 @@ def sweep(
             raise InputError(None, "--vary", "at most two --vary (a grid); use --points for more parameters")
         if output is None and csv_path is None:
             raise InputError(None, "-o", "name the sweep workbook (-o SWEEP.xlsx) or the results CSV (--csv)")
+        check_output(output, "-o", force or resume)
         csv_path = csv_path or output.with_suffix(".csv")
-        if not resume:
-            check_writable(csv_path, force)
-        if output is not None and not (resume and force):
-            check_writable(output, force or resume)
+        check_output(json_path, "--json", force)
+        check_output(csv_path, "--csv", force or resume)  # --resume appends to it
         base = load_scenario(scenario)
         points = grid([parse_vary(v) for v in vary]) if vary else read_sweep_file(points_file)
         parameters = [s.column for s in points[0]]
-        workers = workers or os.cpu_count() or 1
-        with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), _rate_column(),
-                      TimeRemainingColumn(), console=errors, transient=True) as bar:
-            task = bar.add_task("points", total=len(points))
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
+        with phases("sweep", keep=False) as report:
             result = run_sweep(base, points, solver=solver or base.solver.name, time_limit=time_limit,
-                               workers=workers, dask_address=dask, results=csv_path, resume=resume,
-                               progress=progress)
-        if output is not None:
-            atomic_write(output, lambda tmp: write_sweep_workbook(result.table, parameters, base, tmp), force=True)
-    _print_frontier(result.table, parameters)
-    failed = int((result.table.status != "optimal").sum())
-    console.print(f"{len(result.table)} points ({result.solved} solved now on {result.executor}, {result.reused} kept "
-                  f"from the earlier run){f', {failed} failed' if failed else ''}; results: {csv_path}"
-                  + (f"; workbook: {output}" if output else ""))
+                               workers=workers or os.cpu_count() or 1, dask_address=dask, results=csv_path,
+                               resume=resume, progress=lambda done, total: report("solving points", done, total))
+            if output is not None:
+                report("writing the workbook")
+                atomic_write(output, lambda tmp: write_sweep_workbook(result.table, parameters, base, tmp),
+                             force=True)
+        failed = int((result.table.status != "optimal").sum())
+        write_json(json_path, json_document({
+            "scenario": {"name": base.name, "file": str(scenario), "sha256": base.sha256},
+            "parameters": parameters, "points": result.table.to_dict("records"), "solved": result.solved,
+            "reused": result.reused, "failed": failed, "results_csv": str(csv_path),
+            "workbook": None if output is None else str(output)}), force)
+    print_frontier(result.table, parameters, every_row)
+    kept = f", {result.reused} kept from the earlier run" if result.reused else ""
+    where = result.executor.split(" (")[0]  # "2 processes", without the executor's own bookkeeping
+    headline.print(f"{len(result.table)} points: {result.solved} solved on {where}{kept}"
+                   f"{f', {failed} failed' if failed else ''}")
+    written("results", csv_path)
+    written("workbook", output)
+    written("summary", json_path)
 
 
-def _print_frontier(table, parameters: list[str]) -> None:
-    view = Table(show_edge=False, pad_edge=False)
-    for column in [*parameters, "solvent through", "weighted shortfall", "shortfall t-yr", "cost $M",
-                   "end Fund $M"]:
-        view.add_column(column, justify="right")
+def _parameter_header(path: str) -> str:
     from stockpile.analysis.sweep.workbook import parameter_kind
 
-    def shown(path: str, value: float) -> str:
-        kind = parameter_kind(path)
-        if kind == "money":
-            return f"${value / 1e6:,.1f}M"
-        return f"{value:.1%}" if kind == "share" else f"{value:,.6g}"
+    unit = {"money": " ($M)", "share": " (%)"}.get(parameter_kind(path), "")
+    return path.replace(".", ". ") + unit  # a break between the key's parts, so the header wraps there
 
-    for values in table.to_dict("records"):
-        cells = [shown(p, values[p]) for p in parameters]
-        if values["status"] != "optimal":
-            view.add_row(*cells, "failed", "", "", "", "")
+
+def _parameter_value(path: str, value: float) -> str:
+    from stockpile.analysis.sweep.workbook import parameter_kind
+
+    kind = parameter_kind(path)
+    if kind == "money":
+        return money(value)
+    if kind == "share":
+        return share(value)
+    return f"FY{int(value)}" if kind == "fy" else f"{value:,.6g}"
+
+
+def print_frontier(frame, parameters: list[str], every_row: bool = False) -> None:
+    """The sweep's points: all of them when they fit a screen (or ``--all``), else the first and
+    last and the points where the weighted shortfall or the solvent-through FY turns."""
+    records = frame.to_dict("records")
+    shortfall = [r["weighted_shortfall"] if r["status"] == "optimal" else float("nan") for r in records]
+    through = [r["solvent_through_fy"] if r["status"] == "optimal" else float("nan") for r in records]
+    turning = turning_points([0.0 if v != v else v for v in shortfall])
+    turning |= {i for i in range(1, len(through)) if through[i] != through[i - 1]
+                and not (through[i] != through[i] and through[i - 1] != through[i - 1])}
+    turning |= {i for i, r in enumerate(records) if r["status"] != "optimal"}
+    shown = list(range(len(records))) if every_row else summary_rows(len(records), turning)
+    rows = []
+    for i in shown:
+        if i is None:
+            rows.append(["…"] * (len(parameters) + 5))
             continue
-        through = values["solvent_through_fy"]
-        view.add_row(*cells, "—" if through is None or through != through else f"FY{int(through)}",
-                     f"{values['weighted_shortfall']:.4f}", f"{values['total_shortfall_tonne_years']:,.0f}",
-                     f"{values['discounted_net_cost'] / 1e6:,.1f}", f"{values['end_fund_balance'] / 1e6:,.1f}")
-    console.print(view)
+        values = records[i]
+        cells = [_parameter_value(p, values[p]) for p in parameters]
+        if values["status"] != "optimal":
+            rows.append([*cells, "failed", "", "", "", ""])
+            continue
+        fy = values["solvent_through_fy"]
+        rows.append([*cells, "never" if fy is None or fy != fy else f"FY{int(fy)}",
+                     f"{values['weighted_shortfall']:.3g}", f"{values['total_shortfall_tonne_years']:,.0f}",
+                     money(values["discounted_net_cost"]), money(values["end_fund_balance"])])
+    headers = [*map(_parameter_header, parameters), "solvent through", "weighted shortfall", "shortfall t-yr",
+               "discounted cost", "end Fund"]
+    console.print(table(headers, rows, first_left=False))
+    if len(shown) < len(records):
+        console.print(f"{len(shown) - shown.count(None)} of {len(records)} points shown: the first and last, and "
+                      f"where the frontier turns (--all prints every point; the CSV and workbook hold them all)")
 
 
 def min_budget(
-    scenario: Annotated[Optional[Path], typer.Argument(help="Scenario TOML file (default: the baseline).")] = None,
-    through: Annotated[str, typer.Option("--through", help="Stay solvent through this FY: FY2035 or 2035.")] = "",
-    shape: Annotated[str, typer.Option("--shape", help="flat (one amount every FY) or profile "
+    scenario: Annotated[Optional[Path], typer.Argument(metavar="SCENARIO",
+                                                       help="Scenario TOML file (default: the baseline).")] = None,
+    through: Annotated[str, typer.Option("--through", metavar="FY", help="Stay solvent through this FY: FY2035 or 2035.")] = "",
+    shape: Annotated[str, typer.Option("--shape", metavar="flat|profile", help="flat (one amount every FY) or profile "
                                                        "(a multiple of the scenario's appropriation).")] = "flat",
     tolerance: Annotated[Optional[float], typer.Option(
-        "--tolerance", help="Round up to this ($ per FY when flat; multiplier when profile).")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the plan at that amount (.xlsx).")] = None,
+        "--tolerance", metavar="T", help="Round up to this ($ per FY when flat; multiplier when profile).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE.xlsx", help="Write the plan at that amount (.xlsx).")] = None,
+    json_path: JsonOption = None,
     solver: SolverOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing workbook.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
 ) -> None:
-    """The least appropriation that keeps the stockpile solvent through an FY, and the plan at it."""
+    """The least appropriation that keeps the stockpile solvent through an FY, and the plan at it.
+
+    Exits 1 when no amount does (capacity, lead times or policy bind, not money).
+    """
     from stockpile.analysis.min_budget import SHAPES, least_budget
-    from stockpile.outputs.files import atomic_write, check_writable
+    from stockpile.outputs.files import atomic_write
+    from stockpile.outputs.workbook.write import write_workbook
     from stockpile.plan.pipeline import plan_scenario
     from stockpile.scenario.load import load_scenario
     from stockpile.scenario.series import parse_fy
-    from stockpile.outputs.workbook.write import write_workbook
 
     scenario = scenario or default_scenario()
+    claim_stdout(json_path)
     with reported_errors():
         check_solver(solver)
         if shape not in SHAPES:
             raise InputError(None, "--shape", f"must be one of {', '.join(SHAPES)}")
-        if output is not None:
-            check_writable(output, force)
+        check_output(output, "-o", force)
+        check_output(json_path, "--json", force)
         s = load_scenario(scenario)
         try:
             through_fy = parse_fy(through) if through else s.horizon.last_fy
@@ -150,7 +177,10 @@ def min_budget(
             raise InputError(None, "--through", f"FY{through_fy} is outside the horizon "
                                                 f"FY{s.horizon.first_fy}..FY{s.horizon.last_fy}")
         answer = least_budget(s, through_fy, shape, tolerance, solver or "highs", s.solver.time_limit)
+        document = {"scenario": {"name": s.name, "file": str(scenario), "sha256": s.sha256},
+                    "through_fy": through_fy, "shape": shape, "found": answer is not None}
         if answer is None:
+            write_json(json_path, json_document(document), force)
             errors.print(f"no appropriation keeps {s.name!r} solvent through FY{through_fy}: even unlimited money "
                          f"leaves a shortfall (capacity, lead times or policy bind, not the budget). "
                          f"`stockpile solve` shows where.")
@@ -158,8 +188,15 @@ def min_budget(
         plan = plan_scenario(answer.scenario, solver)
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
-    console.print(f"least appropriation keeping {s.name!r} solvent through FY{through_fy}: "
-                  f"{answer.description} (exact LP optimum {answer.exact:,.6g}, rounded up)")
+        write_json(json_path, json_document({
+            **document, "amount": answer.amount, "exact": answer.exact, "description": answer.description,
+            "plan": {"headline": plan.headline, "kpis": plan.kpis},
+            "workbook": None if output is None else str(output)}), force)
+    exact = money(answer.exact) if shape == "flat" else f"{answer.exact:.4f} x"
+    if shape == "flat" and answer.amount - answer.exact < 0.05e6:
+        exact = f"${answer.exact / 1e6:,.2f}M"  # one decimal would read the same as the rounded amount
+    headline.print(f"least appropriation keeping {s.name!r} solvent through FY{through_fy}: "
+                   f"{answer.description} (the least is {exact}, rounded up)")
     console.print(f"plan at that amount: {plan.headline}")
-    if output is not None:
-        console.print(f"workbook: {output}")
+    written("workbook", output)
+    written("summary", json_path)

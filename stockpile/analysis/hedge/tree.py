@@ -23,6 +23,7 @@ Measures (each priority separately, in its own units):
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -284,13 +285,14 @@ def average_future(scenario: Scenario, futures: list[Future]) -> Scenario:
 
 def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | None = None,
           measures: bool = True, workers: int = 1, dask_address: str | None = None,
-          timings: dict[str, float] | None = None) -> HedgeResult:
+          timings: dict[str, float] | None = None, progress: Callable[..., None] | None = None) -> HedgeResult:
     """The hedged plan, each future's plan under it (audited), and VSS and EVPI.
 
     The measures solve each future alone twice (its own optimum, for WS; and under the average
     future's here-and-now orders, for EEV): independent solves, run through the sweep's executor
     (``workers`` local processes, or the Dask cluster at ``dask_address``). ``timings`` receives
-    each phase's seconds (for the benchmark).
+    each phase's seconds (for the benchmark); ``progress(phase, done=0, total=0)`` is told as each
+    phase starts, and as the futures' own solves finish (for the terminal).
     """
     import time
 
@@ -303,13 +305,18 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
             timings[name] = now - clock
         clock = now
 
+    report = progress or (lambda phase, done=0, total=0: None)
     tree = scenario.uncertainty
+    report("drawing the futures")
     futures = futures_of(scenario)
     phase("futures")
+    report(f"building the tree of {len(futures)} futures")
     model = build_hedge(scenario, futures, tree.decision_fy)
     phase("build")
+    report(f"solving the tree ({model.lp.n_cols:,} variables)")
     solution = solve_hedge(model, solver, time_limit)
     phase("solve")
+    report("reading and auditing each future's plan")
     plans = _future_plans(model, solution)
     phase("plans")
     rp = {name: solution.objective_values[name] for name in OBJECTIVES}
@@ -318,8 +325,8 @@ def hedge(scenario: Scenario, solver: str | None = None, time_limit: float | Non
     executor = "1 process"
     average_orders = None
     if measures:
-        own_optimum, under_ev, executor, average_orders = _evaluate_futures(model, scenario, futures, solver, time_limit, workers,
-                                                            dask_address)
+        own_optimum, under_ev, executor, average_orders = _evaluate_futures(
+            model, scenario, futures, solver, time_limit, workers, dask_address, report)
         phase("measures")
     for future in futures:
         row = {"future": future.name, "probability": future.probability, "description": future.description}
@@ -355,7 +362,7 @@ def _difference(a: float, b: float) -> float:
 
 
 def _evaluate_futures(model: HedgeModel, scenario: Scenario, futures: list[Future], solver, time_limit,
-                      workers: int, dask_address: str | None):
+                      workers: int, dask_address: str | None, report: Callable[..., None]):
     """Each future's own optimum, and its optimum under the average future's here-and-now orders.
 
     With the here-and-now columns fixed, the tree falls apart into one LP per future, and the
@@ -367,6 +374,7 @@ def _evaluate_futures(model: HedgeModel, scenario: Scenario, futures: list[Futur
     from stockpile.analysis.executor import run_tasks
     from stockpile.analysis.sweep.run import chunk_size
 
+    report("solving the average future (for VSS)")
     ev_model = build(average_future(scenario, futures))
     ev = solve_model(ev_model, solver, time_limit)
     lp = ev_model.lp
@@ -377,9 +385,12 @@ def _evaluate_futures(model: HedgeModel, scenario: Scenario, futures: list[Futur
     chunks = [list(range(i, min(i + size, len(futures)))) for i in range(0, len(futures), size)]
     tasks = [([texts[k] for k in chunk], fixed, solver, time_limit) for fixed in ({}, pinned) for chunk in chunks]
     results: list[list | None] = [None] * len(tasks)
+    solo = "solving each future alone (for VSS and EVPI)"
+    report(solo, 0, 2 * len(futures))
 
     def keep(i: int, values: list) -> None:
         results[i] = values
+        report(solo, sum(len(r) for r in results if r is not None), 2 * len(futures))
 
     executor = run_tasks(evaluate_futures_task, tasks, keep, workers, dask_address)
     own, under_ev = {}, {}

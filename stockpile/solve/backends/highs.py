@@ -11,6 +11,7 @@ from pathlib import Path
 
 from stockpile.model.lp import LinearProgram
 from stockpile.solve.backends.names import file_names
+from stockpile.solve.backends.solver_output import new_highs
 from stockpile.solve.status import SolverRun, SolveStatus
 
 PRIMAL_SIMPLEX, DEFAULT_SIMPLEX = 4, 1
@@ -38,8 +39,7 @@ class HighsBackend:
         import numpy as np
 
         self.lp = lp
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = new_highs()  # nothing on stdout (see solver_output)
         self.highs.setOptionValue("solver", method)
         self.method = method
         self.inf = highspy.kHighsInf

@@ -16,6 +16,7 @@ import pulp
 from stockpile.errors import SolveError
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.solve.backends.highs import Basis, highs_status
+from stockpile.solve.backends.solver_output import new_highs, solver_stdout_diverted, solver_talks
 from stockpile.solve.status import SolverRun, SolveStatus
 
 
@@ -50,9 +51,7 @@ class PulpBackend:
     def version(self) -> str:
         """The solver and how it is reached, for the workbook's Summary and the JSON summary."""
         if self.solver == "highs":
-            import highspy
-
-            h = highspy.Highs()
+            h = new_highs()
             return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()} (through PuLP {pulp.__version__})"
         return f"CBC at {cbc_path()} (PuLP {pulp.__version__})"
 
@@ -136,16 +135,18 @@ class PulpBackend:
         return run
 
     def _solve_highs(self, time_limit: float) -> SolverRun:
-        self.problem.solve(pulp.HiGHS(msg=False, timeLimit=time_limit, mip=False))
+        with solver_stdout_diverted():
+            self.problem.solve(pulp.HiGHS(msg=solver_talks(), timeLimit=time_limit, mip=False))
         status = self.problem.solverModel.getModelStatus()
         return SolverRun(highs_status(status), detail=self.problem.solverModel.modelStatusToString(status))
 
     def _solve_cbc(self, time_limit: float) -> SolverRun:
         with tempfile.TemporaryDirectory(prefix="stockpile-cbc-") as tmp:
-            solver = pulp.COIN_CMD(path=cbc_path(), msg=False, mip=False,
+            solver = pulp.COIN_CMD(path=cbc_path(), msg=solver_talks(), mip=False,
                                    timeLimit=max(1, int(time_limit)), keepFiles=False)
             solver.tmpDir = tmp
-            self.problem.solve(solver)
+            with solver_stdout_diverted():
+                self.problem.solve(solver)
         status, sol_status = self.problem.status, self.problem.sol_status
         if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal:
             return SolverRun(SolveStatus.OPTIMAL, detail="Optimal")
