@@ -17,6 +17,7 @@ from stockpile.cli.explain import explain
 from stockpile.cli.hedge import hedge
 from stockpile.cli.plan import solve, validate, verify
 from stockpile.cli.sweep import min_budget, sweep
+from stockpile.cli.template import init, template
 from stockpile.errors import StockpileError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -31,6 +32,8 @@ app.command(name="explain")(explain)
 app.command(name="sweep")(sweep)
 app.command(name="min-budget")(min_budget)
 app.command(name="hedge")(hedge)
+app.command(name="template")(template)
+app.command(name="init")(init)
 
 
 def main() -> None:
