@@ -5,6 +5,7 @@ untrusted workbook is read without evaluating formulas or expanding XML entities
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -233,6 +234,16 @@ def test_xml_declaring_entities_is_refused_unread(example_workbook: Path, tmp_pa
     result = run("validate", target)
     assert result.exit_code == 2
     assert "xl/workbook.xml: XML declaring a DTD or entities" in result.output
+
+
+def test_a_sheet_claiming_the_whole_grid_reads_only_its_cells(example_workbook: Path, tmp_path: Path) -> None:
+    """A sheet whose <dimension> claims all 17 billion cells is read cell by cell as stored (openpyxl
+    would otherwise pad every row to 16,384 columns), and still gives the same scenario."""
+    target = tmp_path / "wide.xlsx"
+    rewrite_part(example_workbook, target, "xl/worksheets/sheet4.xml",
+                 lambda data: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data))
+    assert b"XFD1048576" in zipfile.ZipFile(target).read("xl/worksheets/sheet4.xml")
+    assert load_scenario(target).sha256 == load_scenario(EXAMPLE).sha256
 
 
 def test_oversized_and_non_workbook_files_are_refused(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from stockpile.outputs.excel.cells import put, safe_sheet_name
 from stockpile.outputs.excel.saving import save_workbook
 from stockpile.outputs.excel.styles import HEADER_FILL, HEADER_FONT, NOTE_FONT, WARN_FILL
 from stockpile.outputs.files import atomic_write
+from stockpile.scenario.defaults import PROVENANCE_COLUMNS
 from stockpile.scenario.layout import (FORMS, NO, NONE_WORD, REFERENCE_LISTS, SHEETS, UNCERTAINTY_SHEETS, YES,
                                        Entry, KeyRowsSheet, TableSheet, fy_header, indexed, sheet_entries)
 from stockpile.scenario.references import known_tags
@@ -280,7 +281,7 @@ def _as_per_fy(entry: Entry) -> Entry:
 def _write_sources(wb: Workbook, scenario: Scenario, plain: dict, cells: dict, source: str | None) -> None:
     """A Sources sheet listing every figure drawn from data/, and a comment on each cell holding one."""
     ws = wb.create_sheet("Sources")
-    columns = ["what", "value", "unit", "source", "status", "note", "file", "line"]
+    columns = PROVENANCE_COLUMNS
     for col, name in enumerate(columns, start=1):
         _header(ws, 1, col, name, "")
     put(ws, 1, len(columns) + 2, f"Written from {source}" if source else "Written by stockpile").font = NOTE_FONT

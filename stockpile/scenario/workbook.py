@@ -14,9 +14,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
+from stockpile.scenario.defaults import PROVENANCE_COLUMNS
 from stockpile.scenario.keypaths import format_loc, reason
 from stockpile.scenario.layout import (FORMS, FY_HEADER, HELPER_SHEETS, INDEXED, NO, NONE_WORD, SHEETS, YES, Entry,
                                        KeyRowsSheet, TableSheet, holds_name_lists, sheet_entries,
@@ -189,9 +191,9 @@ class _Reader:
             if sheet.key:
                 label = f"{group}/{key}"
                 if label in seen:
-                    self.problems.add(seen[label + "@"], where, f"{sheet.key} {key!r} is listed twice "
-                                                                f"(also on row {seen[label]})")
-                seen[label], seen[label + "@"] = str(row), f"{title}!{self._col_of(columns, 'key')}{row}"
+                    self.problems.add(f"{title}!{self._col_of(columns, 'key')}{row}", where,
+                                      f"{sheet.key} {key!r} is listed twice (also on row {seen[label]})")
+                seen[label] = str(row)
             self.cells[where] = f"{title}!A{row}"
             item = self._item(values, columns, title, row, where, sheet)
             if sheet.group:
@@ -349,8 +351,28 @@ class _Reader:
 SHEET_OF = sheet_of_section()
 
 
-def read_workbook(path: str | Path) -> tuple[dict, dict[str, str]]:
-    """The scenario data in an input workbook, and where each key path's cell is."""
+SOURCES_SHEET = "Sources"
+
+
+def _sources(grid: dict | None) -> pd.DataFrame | None:
+    """The data figures the Sources sheet lists (written with the workbook), for the plan's Inputs
+    sheet; rows without a status (the note of a scenario with none) are not figures."""
+    if not grid:
+        return None
+    headers = {col: str(value) for (row, col), value in grid.items() if row == 1}
+    if not set(PROVENANCE_COLUMNS) <= set(headers.values()):
+        return None
+    records = []
+    for row in sorted({r for r, _ in grid if r > 1}):
+        record = {headers[col]: grid.get((row, col)) for col in headers if headers[col] in PROVENANCE_COLUMNS}
+        if record.get("status"):
+            records.append(record)
+    return pd.DataFrame(records, columns=PROVENANCE_COLUMNS) if records else None
+
+
+def read_workbook(path: str | Path) -> tuple[dict, dict[str, str], pd.DataFrame | None]:
+    """The scenario data in an input workbook, where each key path's cell is, and the data
+    figures its Sources sheet lists."""
     path = Path(path)
     check_archive(path)
     problems = CellProblems(path)
@@ -360,6 +382,9 @@ def read_workbook(path: str | Path) -> tuple[dict, dict[str, str]]:
     grids = {}
     try:
         for title in values_book.sheetnames:
+            if title == SOURCES_SHEET:
+                grids[title] = sheet_cells(values_book[title], problems, title, set(), budget)
+                continue
             if title in HELPER_SHEETS:
                 continue
             if title not in known:
@@ -372,7 +397,7 @@ def read_workbook(path: str | Path) -> tuple[dict, dict[str, str]]:
         formula_book.close()
     if "About" not in grids:
         problems.add("About!A1", None, "the About sheet (name, description, horizon) is missing")
-    problems.raise_any()
+        problems.raise_any()
     raw: dict = {}
     reader = _Reader(path, problems, None)
     reader.key_rows(known["About"], grids["About"], raw)
@@ -383,7 +408,7 @@ def read_workbook(path: str | Path) -> tuple[dict, dict[str, str]]:
         if sheet.title in grids:
             (reader.table if isinstance(sheet, TableSheet) else reader.key_rows)(sheet, grids[sheet.title], raw)
     problems.raise_any()
-    return raw, reader.cells
+    return raw, reader.cells, _sources(grids.get(SOURCES_SHEET))
 
 
 def _locate(keypath: str, cells: dict[str, str]) -> str:
@@ -401,7 +426,7 @@ def _locate(keypath: str, cells: dict[str, str]) -> str:
 def load_workbook_scenario(path: str | Path) -> Scenario:
     """Read, validate and cross-check the scenario in an input workbook (the checks of a TOML file)."""
     path = Path(path)
-    raw, cells = read_workbook(path)
+    raw, cells, provenance = read_workbook(path)
     problems = CellProblems(path)
     try:
         scenario = Scenario.model_validate(raw)
@@ -414,4 +439,5 @@ def load_workbook_scenario(path: str | Path) -> Scenario:
     for where, why in check_references(scenario):
         problems.add(_locate(where, cells), where, why)
     problems.raise_any()
+    scenario.record_provenance(provenance)
     return scenario

@@ -93,6 +93,7 @@ def open_workbook(path: Path, data_only: bool):
 def sheet_cells(ws, problems: CellProblems, sheet: str, formulas: set[str], budget: list[int]) -> dict[tuple[int, int], Any]:
     """The sheet's non-empty cells by (row, column); formula cells without a saved value are problems."""
     values: dict[tuple[int, int], Any] = {}
+    ws.reset_dimensions()  # a hostile <dimension ref="A1:XFD1048576"> would pad every row with empty cells
     for row in ws.iter_rows():
         for cell in row:
             value = getattr(cell, "value", None)
@@ -116,6 +117,6 @@ def sheet_cells(ws, problems: CellProblems, sheet: str, formulas: set[str], budg
 
 
 def formula_cells(ws) -> set[str]:
-    return {cell.coordinate for row in ws.iter_rows() for cell in row
-            if getattr(cell, "data_type", None) == "f" or (isinstance(getattr(cell, "value", None), str)
-                                                          and cell.value.startswith("=") and cell.data_type == "f")}
+    """The coordinates of the sheet's formula cells (from a workbook opened with data_only=False)."""
+    ws.reset_dimensions()
+    return {cell.coordinate for row in ws.iter_rows() for cell in row if getattr(cell, "data_type", None) == "f"}
