@@ -109,6 +109,29 @@ def test_from_workbook_writes_commented_toml(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
 
 
+def test_an_explicitly_empty_value_survives_or_the_toml_is_refused(tmp_path: Path) -> None:
+    """"(none)" in a cell whose field has another default (a ban by countries only, no tag) reads
+    as None. TOML has no null: `template --from` writes it only if leaving the key out means the
+    same (the default is None); otherwise it refuses (exit 2) and writes nothing."""
+    from stockpile.scenario.schema import Ban
+
+    workbook = tmp_path / "inputs.xlsx"
+    write_template(load_scenario(EXAMPLE), workbook)
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb["Bans"]
+    ws[f"{column(ws, 'tag')}2"], ws[f"{column(ws, 'countries')}2"] = "(none)", "China"
+    wb.save(workbook)
+    scenario = load_scenario(workbook)
+    assert scenario.policy.bans[0].tag is None and scenario.policy.bans[0].countries == ("China",)
+    toml = tmp_path / "back.toml"
+    result = run("template", "--from", workbook, "-o", toml)
+    if Ban.model_fields["tag"].default is None:
+        assert result.exit_code == 0 and load_scenario(toml).sha256 == scenario.sha256
+    else:
+        assert result.exit_code == 2 and "cannot be written as TOML exactly" in result.output
+        assert not toml.exists()
+
+
 # --- bad cells ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -84,11 +84,18 @@ def template(
             raise InputError(output, "-o", "write an input workbook (.xlsx) or a scenario file (.toml)")
         check_writable(output, force)
         s = load_scenario(source)
-        if suffix == ".xlsx":
-            write_template(s, output, str(source), force=force)
-        else:
-            text = scenario_toml(s, f"{s.name}\nfrom {source} (sha256 {s.sha256})")
-            atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8"), force=force)
+
+        def write(tmp: Path) -> None:
+            if suffix == ".xlsx":
+                write_template(s, tmp, str(source), force=True)
+            else:
+                tmp.write_text(scenario_toml(s, f"{s.name}\nfrom {source} (sha256 {s.sha256})"), encoding="utf-8")
+            # Read back before the file is put in place: what is written must be the same scenario.
+            if load_scenario(tmp).sha256 != s.sha256:
+                raise InputError(source, None, f"cannot be written as {suffix[1:].upper()} exactly (a value "
+                                               f"such as a ban with no tag has no {suffix} form); nothing written")
+
+        atomic_write(output, write, force=force)
     console.print(f"{output}: {s.name!r} from {source} (sha256 {s.sha256[:12]}).")
 
 
