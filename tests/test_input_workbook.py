@@ -69,6 +69,14 @@ def test_solving_the_workbook_gives_the_plan_of_the_toml(name: str, tmp_path: Pa
     assert (a["kpis"], a["headline"]) == (b["kpis"], b["headline"])
 
 
+def test_compare_takes_an_input_workbook_as_a_scenario(example_workbook: Path) -> None:
+    """An input workbook is a scenario to solve, not a saved plan: comparing it with its TOML
+    shows no change."""
+    result = run("compare", example_workbook, EXAMPLE)
+    assert result.exit_code == 0, result.output
+    assert "Total purchase cost" in result.output and "(+0.0)" in result.output
+
+
 def test_the_packaged_baseline_is_the_resolved_baseline() -> None:
     """`stockpile init` projects extend stockpile/examples/baseline.toml; it must be the shipped
     baseline resolved. Refresh it with

@@ -19,7 +19,8 @@ from stockpile.scenario.keypaths import validation_errors
 from stockpile.scenario.merge import MergeError, merge_overrides
 from stockpile.scenario.references import check_references
 from stockpile.scenario.schema import Scenario
-from stockpile.scenario.workbook import is_workbook, load_workbook_scenario
+from stockpile.scenario.workbook import load_workbook_scenario
+from stockpile.scenario.workbook_safety import is_workbook
 
 # Limits on reading, so a malformed or hostile file fails fast.
 MAX_EXTENDS_DEPTH = 16

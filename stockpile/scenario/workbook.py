@@ -25,7 +25,7 @@ from stockpile.scenario.layout import (FORMS, FY_HEADER, HELPER_SHEETS, INDEXED,
                                        sheet_of_section)
 from stockpile.scenario.references import check_references
 from stockpile.scenario.schema import Scenario
-from stockpile.scenario.workbook_safety import (MAX_CELLS, CellProblems, check_archive, formula_cells, is_workbook,
+from stockpile.scenario.workbook_safety import (MAX_CELLS, CellProblems, check_archive, formula_cells,
                                                 open_workbook, sheet_cells)
 
 # --- values ------------------------------------------------------------------------------------

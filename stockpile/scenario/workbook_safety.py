@@ -47,6 +47,19 @@ def is_workbook(path: str | Path) -> bool:
     return Path(path).suffix.lower() == ".xlsx"
 
 
+_ABOUT_SHEET = re.compile(rb'<sheet\b[^>]*\bname="About"')
+
+
+def is_input_workbook(path: str | Path) -> bool:
+    """Whether a zip file is an input workbook (it has an About sheet) rather than a plan workbook."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/workbook.xml")
+            return info.file_size <= MAX_UNPACKED_BYTES and bool(_ABOUT_SHEET.search(archive.read(info)))
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return False
+
+
 def check_archive(path: Path) -> None:
     """Refuse a file too big, a zip that unpacks too big or into too many parts, and XML with a DTD."""
     try:
