@@ -106,6 +106,15 @@ def test_init_makes_a_project_that_solves_without_the_repository(tmp_path: Path,
     assert run("init", ".").exit_code == 2  # not empty
 
 
+def test_template_with_no_scenario_writes_the_baseline_expanded(tmp_path: Path) -> None:
+    workbook = tmp_path / "inputs.xlsx"
+    assert run("template", "-o", workbook).exit_code == 0
+    baseline = load_scenario(REPO / "scenarios" / "baseline.toml")
+    assert load_scenario(workbook).sha256 == baseline.sha256
+    sources = openpyxl.load_workbook(workbook, read_only=True)["Sources"]
+    assert sum(1 for row in sources.iter_rows(min_row=2, values_only=True) if row[4]) == len(baseline.provenance)
+
+
 def test_from_workbook_writes_commented_toml(tmp_path: Path) -> None:
     workbook, toml = tmp_path / "inputs.xlsx", tmp_path / "scenario.toml"
     assert run("template", EXAMPLE, "-o", workbook).exit_code == 0

@@ -60,6 +60,14 @@ Next three commands:
 '''
 
 
+def default_baseline() -> Path:
+    """The shipped baseline: the repository's scenarios/baseline.toml, else the packaged copy."""
+    found = default_scenario()
+    if found.name == "baseline.toml":
+        return found
+    return Path(str(resources.files("stockpile") / "examples" / PACKAGED_BASELINE))
+
+
 def template(
     scenario: Annotated[Optional[Path], typer.Argument(
         help="Scenario TOML file or input workbook (default: scenarios/baseline.toml, fully expanded).")] = None,
@@ -78,7 +86,7 @@ def template(
     with reported_errors():
         if scenario is not None and from_workbook is not None:
             raise InputError(from_workbook, "--from", "give either SCENARIO or --from, not both")
-        source = from_workbook or scenario or default_scenario()
+        source = from_workbook or scenario or default_baseline()
         suffix = output.suffix.lower()
         if suffix not in (".xlsx", ".toml"):
             raise InputError(output, "-o", "write an input workbook (.xlsx) or a scenario file (.toml)")
