@@ -113,6 +113,10 @@ def test_template_with_no_scenario_writes_the_baseline_expanded(tmp_path: Path) 
     assert load_scenario(workbook).sha256 == baseline.sha256
     sources = openpyxl.load_workbook(workbook, read_only=True)["Sources"]
     assert sum(1 for row in sources.iter_rows(min_row=2, values_only=True) if row[4]) == len(baseline.provenance)
+    materials = openpyxl.load_workbook(workbook)["Materials"]
+    opening = materials[f"{column(materials, 'opening_inventory')}2"]
+    assert opening.comment.text.startswith("From data/assumptions.csv:") and "(assumption)" in opening.comment.text
+    assert opening.fill.fgColor.rgb.endswith("FFE699")  # amber, as on the plan's Inputs sheet
 
 
 def test_from_workbook_writes_commented_toml(tmp_path: Path) -> None:
@@ -147,6 +151,27 @@ def test_an_explicitly_empty_value_survives_or_the_toml_is_refused(tmp_path: Pat
     else:
         assert result.exit_code == 2 and "cannot be written as TOML exactly" in result.output
         assert not toml.exists()
+
+
+def test_the_workbook_offers_drop_downs_units_and_sources(example_workbook: Path) -> None:
+    """Materials, countries, tags, option kinds and solver names as drop-downs; the unit and limits
+    in each header's comment."""
+    wb = openpyxl.load_workbook(example_workbook)
+    supply = wb["Supply"]
+
+    def validation_of(ws, cell: str) -> str:
+        return next(v.formula1 for v in ws.data_validations.dataValidation if cell in v.sqref)
+
+    assert validation_of(supply, f"{column(supply, 'kind')}2") == '"import,domestic,partner_project"'
+    assert validation_of(supply, f"{column(supply, 'material')}9").startswith("Lists!$A$2")
+    assert validation_of(supply, f"{column(supply, 'country')}2").startswith("Lists!$B$2")
+    bans = wb["Bans"]
+    assert validation_of(bans, f"{column(bans, 'tag')}2").startswith("Lists!$C$2")
+    solver = wb["Objective and solver"]
+    assert validation_of(solver, f"B{key_row(solver, 'solver.name')}") == '"highs,highs-ipm,highs-pulp,cbc"'
+    assert [c.value for c in wb["Lists"][1]] == ["materials", "countries", "tags", "option kinds", "solvers"]
+    capacity = supply[f"{column(supply, 'capacity')}1"].comment.text
+    assert capacity.startswith("t/FY;") and ">= 0" in capacity and "required" in capacity
 
 
 # --- bad cells ---------------------------------------------------------------------------------
