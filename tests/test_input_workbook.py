@@ -213,10 +213,13 @@ def fund_value(key: str, value):
     return edit
 
 
-def add_header(sheet: str, header: str):
+def add_header(sheet: str, header: str, value=None):
+    """A new last column headed ``header``, with ``value`` on the first entry's row."""
     def edit(wb):
         ws = wb[sheet]
-        ws.cell(row=1, column=ws.max_column + 1, value=header)
+        col = ws.max_column + 1
+        ws.cell(row=1, column=col, value=header)
+        ws.cell(row=2, column=col, value=value)
     return edit
 
 
@@ -245,8 +248,11 @@ BAD_CELLS = {
                          "unknown material 'Unobtainium'"),
     "unknown country": (set_cell("Supply", "country", 2, "Atlantis"), "Supply!{country}2 (supply[1].country)",
                         "unknown country 'Atlantis'"),
-    "FY column outside the horizon": (add_header("Supply", "capacity FY2045"), "Supply!{new}1",
+    "FY column outside the horizon": (add_header("Supply", "capacity FY2045", 100.0),
+                                      "Supply!{new}2 (supply[1].capacity.2045)",
                                       "FY2045 is outside the horizon FY2027..FY2032"),
+    "FY column outside the horizon, key rows": (add_header("Fund", "FY2026", 5e6),
+                                                "Fund!{new}2 (fund.opening_balance.2026)", "FY2026 is outside"),
     "duplicate option name": (copy_name, "Supply!{name}3 (supply[2].name)", "is already used by supply[1]"),
     "a formula": (fund_value("fund.opening_balance", "=1+1"), "Fund!B{fund.opening_balance}",
                   "a formula with no saved value"),
@@ -270,7 +276,7 @@ def test_a_bad_cell_is_named_by_sheet_cell_and_key_path(kind: str, example_workb
     where = where.replace("{new}", openpyxl.utils.get_column_letter(ws.max_column))
     for header in [c.value for c in ws[1] if c.value]:
         where = where.replace("{" + str(header) + "}", column(ws, header))
-    if sheet == "Fund":
+    if sheet == "Fund" and "{fund" in where:
         where = where.replace("{fund.opening_balance}", str(key_row(ws, "fund.opening_balance")))
     plan = tmp_path / "plan.xlsx"
     result = run("solve", path, "-o", plan)

@@ -133,16 +133,19 @@ class _Reader:
         self.path, self.problems, self.fys = path, problems, fys
         self.cells: dict[str, str] = {}
 
-    def fy_of(self, header: str, sheet: str, cell: str) -> tuple[str | None, int] | None:
+    def fy_of(self, header: str) -> tuple[str | None, int] | None:
+        """(field, FY) of an FY column's header (``capacity FY2029``; key rows: ``FY2029``)."""
         match = FY_HEADER.match(header)
-        if not match:
-            return None
-        fy = int(match.group("fy"))
-        if self.fys is not None and fy not in self.fys:
-            self.problems.add(f"{sheet}!{cell}", None, f"FY{fy} is outside the horizon FY{self.fys[0]}.."
-                                                       f"FY{self.fys[-1]} (About sheet); delete the column")
-            return match.group("field"), None
-        return match.group("field"), fy
+        return (match.group("field"), int(match.group("fy"))) if match else None
+
+    def outside(self, fy: int) -> bool:
+        return self.fys is not None and fy not in self.fys
+
+    def outside_problem(self, cell: str, keypath: str, fy: int) -> None:
+        """A value in an FY column outside the horizon (an empty one is harmless: the horizon may
+        have been shortened on the About sheet)."""
+        self.problems.add(cell, keypath, f"FY{fy} is outside the horizon FY{self.fys[0]}..FY{self.fys[-1]} "
+                                         f"(About sheet); delete the value or the column")
 
     def table(self, sheet: TableSheet, grid: dict, raw: dict) -> None:
         title = sheet.title
@@ -153,15 +156,14 @@ class _Reader:
                 continue
             cell = f"{title}!{get_column_letter(col)}1"
             header = str(header).strip()
-            fy = self.fy_of(header, title, cell[len(title) + 1:])
+            fy = self.fy_of(header)
             indexed_match = INDEXED.match(header)
             if header == sheet.key:
                 columns[col] = ("key",)
             elif header == sheet.group_key:
                 columns[col] = ("group",)
             elif fy is not None and fy[0] in known and known[fy[0]].shape in ("per_fy", "schedule"):
-                if fy[1] is not None:
-                    columns[col] = ("fy", known[fy[0]], fy[1])
+                columns[col] = ("outside" if self.outside(fy[1]) else "fy", known[fy[0]], fy[1])
             elif header in known and known[header].shape in ("value", "names", "per_fy"):
                 columns[col] = ("value" if known[header].shape != "per_fy" else "form", known[header])
             elif indexed_match and indexed_match.group("name") in known:
@@ -175,7 +177,7 @@ class _Reader:
                     columns[col] = ("model", entry, index, part)
                 else:
                     self.problems.add(cell, None, f"unknown column {header!r}")
-            elif fy is None or fy[1] is not None:
+            else:
                 self.problems.add(cell, None, f"unknown column {header!r} (known: "
                                               f"{', '.join(sorted(known))})")
         rows = sorted({row for row, _ in grid if row > 1})
@@ -237,6 +239,10 @@ class _Reader:
             cell = f"{title}!{get_column_letter(col)}{row}"
             keypath = f"{where}.{entry.key}"
             value = values.get(col)
+            if kind == "outside":
+                if value is not None:
+                    self.outside_problem(cell, f"{keypath}.{what[2]}", what[2])
+                continue
             if kind in ("value", "form"):
                 self.cells[keypath] = cell
             if kind == "fy":
@@ -282,21 +288,20 @@ class _Reader:
     def key_rows(self, sheet: KeyRowsSheet, grid: dict, raw: dict) -> None:
         title = sheet.title
         entries = {e.key: e for e in sheet_entries(sheet)}
-        value_col, fy_cols = None, {}
+        value_col, fy_cols, outside_cols = None, {}, {}
         for (row, col), header in sorted(grid.items()):
             if row != 1:
                 continue
             header = str(header).strip()
             cell = f"{get_column_letter(col)}1"
-            fy = self.fy_of(header, title, cell)
+            fy = self.fy_of(header)
             if header == "value":
                 value_col = col
             elif fy is not None and fy[0] is None:
-                if fy[1] is not None:
-                    fy_cols[col] = fy[1]
+                (outside_cols if self.outside(fy[1]) else fy_cols)[col] = fy[1]
             elif header not in ("key", "help"):
                 self.problems.add(f"{title}!{cell}", None, f"unknown column {header!r} (key, value, FY columns, help)")
-        used = {col for col in fy_cols} | {1, value_col}
+        used = set(fy_cols) | set(outside_cols) | {1, value_col}
         help_col = next((c for (r, c), v in grid.items() if r == 1 and str(v).strip() == "help"), None)
         seen: dict[str, int] = {}
         for row in sorted({r for r, _ in grid if r > 1}):
@@ -324,6 +329,9 @@ class _Reader:
             seen[key] = row
             cell = f"{title}!{get_column_letter(value_col or 2)}{row}"
             self.cells[key] = cell
+            for col, fy in outside_cols.items():
+                if (row, col) in grid:
+                    self.outside_problem(f"{title}!{get_column_letter(col)}{row}", f"{key}.{fy}", fy)
             path = entry.path + ((name,) if name else ())
             value = grid.get((row, value_col)) if value_col else None
             by_fy = {}
