@@ -22,9 +22,13 @@ of the horizon (headers ``capacity FY2029`` in tables, ``FY2029`` in key rows). 
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
+import textwrap
 import types
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -55,6 +59,21 @@ UNITS = {
     "SampledDisruption.availability": "multiplier range (low, high)",
 }
 """Units shown in each header's comment; a field not listed shows its type and limits only."""
+
+MEANINGS = {
+    "name": "the name (a supply option's or stream's must be unique)",
+    "material": "a material code (Materials sheet); bans, events and disruptions also take all",
+    "country": "a country (Countries sheet); events also take all", "lead_time": "FYs from order to delivery",
+    "tags": "the option's own policy tags (added to its country's)", "from_fy": "the first FY it applies",
+    "to_fy": "the last FY it applies (blank: to the horizon's end)",
+    "Material.goal": "the inventory to hold at the end of each FY",
+    "Material.weight": "how much a tonne short of this material counts against readiness",
+    "SupplyOption.capacity": "most that can be ordered per FY",
+    "SupplyOption.price": "price per tonne (before escalation and events)",
+    "RecyclingStream.feedstock": "contained metal in the waste stream per FY",
+    "Event.availability": "share of the supply still available", "Event.price": "price multiplier",
+}
+"""A one-line meaning (by Model.field, else field) for fields without an attribute docstring."""
 
 REFERENCE_LISTS = {"material": "materials", "country": "countries", "home_country": "countries",
                    "refiner": "countries", "tag": "tags"}
@@ -105,9 +124,9 @@ class Entry:
             kind = ("one of " + ", ".join(self.choices)) if self.choices else getattr(self.base, "__name__", "")
             kind = {"float": "number", "int": "whole number", "str": "text", "bool": "yes or no"}.get(kind, kind)
         unit = UNITS.get(f"{self.owner}.{self.name}", UNITS.get(self.name, ""))
-        parts = [p for p in (unit, kind, self.bounds, "required" if self.required else "",
-                             self.doc) if p]
-        return "; ".join(parts)
+        parts = [p for p in (unit, kind, self.bounds, "required" if self.required else "") if p]
+        meaning = self.doc or MEANINGS.get(f"{self.owner}.{self.name}", MEANINGS.get(self.name, ""))
+        return "; ".join(parts) + (f". {meaning[0].upper()}{meaning[1:]}" if meaning else "")
 
 
 @dataclass(frozen=True)
@@ -213,6 +232,27 @@ def _number_bounds(annotation: Any) -> str:
     return ""
 
 
+@lru_cache(maxsize=None)
+def attribute_docs(model: type[BaseModel]) -> dict[str, str]:
+    """The first line of each field's attribute docstring (the string under ``name: type = ...``)
+    in the model and its bases, as the schema writes them."""
+    docs: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, after in zip(body, body[1:]):
+            if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)):
+                docs[node.target.id] = after.value.value.strip().splitlines()[0].rstrip(".")
+    return docs
+
+
 def entries(model: type[BaseModel], prefix: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> list[Entry]:
     """Every field of ``model`` as the workbook holds it, nested models flattened into dotted paths.
     ``exclude`` lists key paths (relative to the model, dotted) held elsewhere."""
@@ -223,7 +263,7 @@ def entries(model: type[BaseModel], prefix: tuple[str, ...] = (), exclude: tuple
             continue
         annotation, metadata, _ = _unwrap(info.annotation)
         metadata = list(info.metadata) + metadata
-        common = dict(owner=model.__name__, required=info.is_required(),
+        common = dict(owner=model.__name__, required=info.is_required(), doc=attribute_docs(model).get(name, ""),
                       default=None if info.default is PydanticUndefined else info.default)
         shape = _series_shape(annotation)
         origin = get_origin(annotation)

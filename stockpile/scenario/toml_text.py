@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from stockpile.scenario.layout import SHEETS, Entry, sheet_entries
+from stockpile.scenario.layout import SHEETS, TableSheet, sheet_entries
 from stockpile.scenario.merge import NAMED_LISTS
 from stockpile.scenario.schema import Scenario, to_plain
 
@@ -30,18 +30,26 @@ def scenario_toml(scenario: Scenario, note: str = "") -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _helps() -> dict[str, str]:
-    found: dict[str, str] = {}
-
-    def walk(items: list[Entry], prefix: str) -> None:
-        for entry in items:
-            found.setdefault(f"{prefix}{entry.name}", entry.help())
-            if entry.parts:
-                walk(list(entry.parts), f"{prefix}{entry.name}.")
-
+def _helps() -> dict[tuple[str, ...], str]:
+    """Each field's help by its key-path pattern (``("materials", "*", "weight")``; entries of a
+    list share their list's path, as a [[supply]] block's keys do)."""
+    found: dict[tuple[str, ...], str] = {}
     for sheet in SHEETS:
-        walk(sheet_entries(sheet), "")
+        if isinstance(sheet, TableSheet):
+            base = sheet.group + ("*",) + sheet.path if sheet.group else sheet.path
+            base = base + ("*",) if sheet.key else base
+        else:
+            base = ()
+        for entry in sheet_entries(sheet):
+            found[base + entry.path] = entry.help()
+            for part in entry.parts:
+                found[base + entry.path + part.path] = part.help()
     return found
+
+
+def _help_of(path: tuple[str, ...], helps: dict[tuple[str, ...], str]) -> str:
+    return next((text for pattern, text in helps.items() if len(pattern) == len(path)
+                 and all(p in ("*", c) for p, c in zip(pattern, path))), "")
 
 
 def key(name: str) -> str:
@@ -77,13 +85,13 @@ def _is_subtable(value: Any) -> bool:
     return not (set(value) == {"ramp"} or all(str(k).isdigit() for k in value))
 
 
-def _table(lines: list[str], path: tuple[str, ...], data: dict, helps: dict[str, str]) -> None:
+def _table(lines: list[str], path: tuple[str, ...], data: dict, helps: dict[tuple[str, ...], str]) -> None:
     # TOML has no null: an absent value (no limit, no window) is left out, which means the same.
     data = {k: v for k, v in data.items() if v is not None}
     simple = {k: v for k, v in data.items() if not _is_subtable(v)
               and not (".".join(path + (k,)) in ARRAY_OF_TABLES and isinstance(v, list) and v)}
     for name, value in simple.items():
-        comment = helps.get(name, "")
+        comment = _help_of(path + (name,), helps)
         line = f"{key(name)} = {value_text(value)}"
         lines.append(f"{line}  # {comment}" if comment and "\n" not in line else line)
     for name, value in data.items():
