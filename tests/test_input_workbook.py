@@ -321,6 +321,9 @@ def test_oversized_and_non_workbook_files_are_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.xlsx"
     big.write_bytes(b"\0" * 5_000_001)
     assert "input workbooks are limited to 5,000,000 bytes" in run("validate", big).output
+    macros = tmp_path / "macros.xlsm"
+    shutil.copy(big, macros)
+    assert "a macro-enabled workbook" in run("validate", macros).output
     text = tmp_path / "text.xlsx"
     text.write_text("name = 'x'")
     result = run("validate", text)

@@ -44,7 +44,8 @@ class CellProblems:
 
 
 def is_workbook(path: str | Path) -> bool:
-    return Path(path).suffix.lower() == ".xlsx"
+    """Whether a scenario path names a workbook (.xlsx; .xlsm is recognised only to be refused)."""
+    return Path(path).suffix.lower() in (".xlsx", ".xlsm")
 
 
 _ABOUT_SHEET = re.compile(rb'<sheet\b[^>]*\bname="About"')
@@ -70,6 +71,8 @@ def check_archive(path: Path) -> None:
         raise InputError(path, None, f"cannot read: {exc.strerror}") from None
     if path.is_dir():
         raise InputError(path, None, "is a folder, not a workbook")
+    if path.suffix.lower() == ".xlsm":
+        raise InputError(path, None, "a macro-enabled workbook: stockpile reads no macros; save it as .xlsx")
     if size > MAX_WORKBOOK_BYTES:
         raise InputError(path, None, f"file is {size:,} bytes; input workbooks are limited to "
                                      f"{MAX_WORKBOOK_BYTES:,} bytes")
