@@ -58,7 +58,9 @@ def is_workbook(path: Path) -> bool:
 def load_side(label: str, path: Path, solver: str | None = None) -> PlanSide:
     """Read a saved plan workbook, or solve a scenario file (raising StockpileError on bad input)."""
     path = Path(path)
-    if is_workbook(path):
+    from stockpile.scenario.workbook_safety import is_input_workbook
+
+    if is_workbook(path) and not is_input_workbook(path):  # an input workbook is a scenario
         from stockpile.outputs.workbook.read import read_workbook
 
         from stockpile.plan.audit import audit_plan

@@ -22,6 +22,7 @@ from stockpile.cli.explain import explain
 from stockpile.cli.hedge import hedge
 from stockpile.cli.plan import solve, validate, verify
 from stockpile.cli.sweep import min_budget, sweep
+from stockpile.cli.template import init, template
 from stockpile.errors import StockpileError
 
 # Plain click help (rich_markup_mode=None): rich markup read "[uncertainty]" as a style and ate it,
@@ -63,6 +64,8 @@ COMMANDS = (
     ("sweep", sweep, "One scenario solved over many parameter values."),
     ("min-budget", min_budget, "The least appropriation solvent through an FY."),
     ("hedge", hedge, "One set of near-term orders across several futures."),
+    ("template", template, "A scenario as an input workbook to edit, or a workbook back as TOML."),
+    ("init", init, "A starter project: a scenario extending the baseline, its workbook, next steps."),
 )
 for name, command, short in COMMANDS:
     app.command(name=name, short_help=short)(with_shared_options(command))

@@ -20,6 +20,8 @@ from stockpile.scenario.limits import read_regular_file
 from stockpile.scenario.merge import MergeError, merge_overrides
 from stockpile.scenario.references import check_references
 from stockpile.scenario.schema import Scenario
+from stockpile.scenario.workbook import load_workbook_scenario
+from stockpile.scenario.workbook_safety import is_workbook
 
 # Limits on reading, so a malformed or hostile file fails fast.
 MAX_EXTENDS_DEPTH = 16
@@ -31,8 +33,11 @@ _DEEP_KEY = re.compile(r"(?<![\w\-\"'.])(?:(?:[\w\-]++|\"[^\"\n]*+\"|'[^'\n]*+')
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge (``extends``), validate and cross-check a scenario file."""
+    """Read, merge (``extends``), validate and cross-check a scenario file: TOML, or an input
+    workbook (``.xlsx``, :mod:`stockpile.scenario.workbook`)."""
     path = Path(path)
+    if is_workbook(path):
+        return load_workbook_scenario(path)
     raw, parents = _read_with_extends(path, chain=())
     source = f"{path} (extends {' -> '.join(parents)})" if parents else path
     raw, provenance = expand_data_defaults(raw, source)

@@ -15,6 +15,7 @@ from stockpile.plan.read import Plan
 from stockpile.scenario.references import effective_tags, option_kind
 from stockpile.scenario.schema import Scenario
 from stockpile.scenario.series import Series
+from stockpile.scenario.workbook_safety import is_workbook
 
 PROVENANCE = [
     Column("what", "What"), Column("source", "Source"), Column("value", "Value", "number"), Column("unit", "Unit"),
@@ -70,6 +71,13 @@ def _tiers_text(option) -> str:
                      f"x{t.factor:g}" for t in getattr(option, "tiers", ()))
 
 
+def input_format(scenario_file: str | None) -> str:
+    """Which kind of input the plan was solved from: a TOML scenario file or an input workbook."""
+    if not scenario_file:
+        return ""
+    return "input workbook (stockpile template)" if is_workbook(scenario_file) else "TOML scenario file"
+
+
 def write_inputs_sheet(wb: Workbook, plan: Plan) -> None:
     s = plan.scenario
     sheet = Sheet(wb, "Inputs", "Inputs: the scenario as solved",
@@ -80,7 +88,8 @@ def write_inputs_sheet(wb: Workbook, plan: Plan) -> None:
     # Tables share the sheet's columns, so each puts names in A and its longest text in B.
     sheet.key_values("Scenario", [
         ("Name", s.name, "text"), ("Description", s.description, "text"),
-        ("Scenario file", plan.scenario_file or "", "text"), ("Scenario SHA-256", s.sha256, "text"),
+        ("Scenario file", plan.scenario_file or "", "text"), ("Input format", input_format(plan.scenario_file), "text"),
+        ("Scenario SHA-256", s.sha256, "text"),
         ("First FY", s.horizon.first_fy, "fy"), ("Last FY", s.horizon.last_fy, "fy"),
         ("Fund opening balance ($M)", s.fund.opening_balance, "money"),
         ("Home country", s.policy.home_country, "text"), ("Trusted tags", ", ".join(s.policy.trusted_tags), "text"),
