@@ -42,7 +42,7 @@ def solve(
 ) -> None:
     """Solve a scenario: print the solvency horizon, write the workbook and JSON summary."""
     from stockpile.outputs.files import atomic_write, check_writable
-    from stockpile.plan.pipeline import plan_scenario
+    from stockpile.plan.pipeline import solve_scenario
     from stockpile.scenario.load import load_scenario
     from stockpile.outputs.summary import summary_json
     from stockpile.outputs.workbook.write import write_workbook
@@ -57,21 +57,21 @@ def solve(
             raise InputError(write_lp, None, "--write-lp takes a .lp or .mps file name")
         s = load_scenario(scenario)
         if write_lp is not None:
-            holder: dict[str, Path] = {}
+            holder: dict[str, tuple] = {}
 
             def capture(tmp: Path) -> None:
-                holder["plan"] = plan_scenario(s, solver, time_limit, write_model=tmp)
+                holder["solved"] = solve_scenario(s, solver, time_limit, write_model=tmp)
 
             atomic_write(write_lp, capture, force=force)
-            plan = holder["plan"]
+            plan, model, solution = holder["solved"]
         else:
-            plan = plan_scenario(s, solver, time_limit)
+            plan, model, solution = solve_scenario(s, solver, time_limit)
         plan.scenario_file = str(scenario)
         plan.time_limit = time_limit
         if output is not None and policy_costs:
             from stockpile.analysis.policy_costs import policy_cost_table
 
-            plan.policy_costs = policy_cost_table(s, plan, solver, time_limit)
+            plan.policy_costs = policy_cost_table(s, plan, solver, time_limit, model=model, solution=solution)
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
         if json_path is not None:
