@@ -70,7 +70,7 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
     """The sweep's own path: the point's changes patched into the one HiGHS model, each stage from
     the previous point's basis, in the sweep's chunks."""
     solver = PointSolver(base, "highs", None)
-    build_s = solve_s = rest_s = 0.0
+    build_s = solve_s = rest_s = highs_s = 0.0
     size = chunk_size(len(points))
     for first in range(0, len(points), size):
         bases, no_deficit = solver.base_start
@@ -87,11 +87,26 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
             solution = solve_model(model, backend=solver.backend, start_bases=bases, no_deficit_hint=no_deficit)
             bases, no_deficit = solution.bases, solver.had_no_deficit(solution)
             solved = time.perf_counter()
+            highs_s += sum(run.seconds for _, run in solution.stages)
             audit_plan(scenario, read_plan(model, solution).tables)
             build_s += built - started
             solve_s += solved - built
             rest_s += time.perf_counter() - solved
-    return {"warm_build": build_s, "warm_solve": solve_s, "warm_rest": rest_s}
+    return {"warm_build": build_s, "warm_solve": solve_s, "warm_rest": rest_s, "warm_highs": highs_s}
+
+
+def appropriation_spec(scenario: Scenario, points: int) -> str:
+    """An appropriation sweep from 0 to 4x the scenario's largest FY appropriation."""
+    appropriation = max(scenario.fund.appropriation.at(fy) for fy in scenario.fys) or 1e8
+    return f"fund.appropriation=0:{4 * appropriation:.6g}:{points}"
+
+
+def point_against_resolve(base: Scenario, points: int) -> dict[str, float]:
+    """Seconds per point of a warm appropriation sweep: the whole point (the point's LP built and
+    patched in, solved, read back, audited) and HiGHS's own re-solve in it (its run() alone)."""
+    measured = warm_round(base, grid([parse_vary(appropriation_spec(base, points))]))
+    whole = measured["warm_build"] + measured["warm_solve"] + measured["warm_rest"]
+    return {"sweep_points": points, "sweep_point_s": whole / points, "sweep_highs_s": measured["warm_highs"] / points}
 
 
 def workers_speedup(base: Scenario, spec: str) -> tuple[float, float]:
@@ -119,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
               "whole point warm ms", "ratio", "workers 1 s", "workers 2 s", "speed-up")
     rows = []
     for label, scenario in cases:
-        appropriation = max(scenario.fund.appropriation.at(fy) for fy in scenario.fys) or 1e8
-        spec = f"fund.appropriation=0:{4 * appropriation:.6g}:{points}"
+        spec = appropriation_spec(scenario, points)
         m = per_point(scenario, spec)
         fresh = m["fresh_build"] + m["fresh_solve"]
         warm = m["warm_solve"]  # the LP is patched, not rebuilt: building the point's LP is shown apart

@@ -17,6 +17,11 @@ PARENT_SOLVES = True
 
 Task = tuple[Any, ...]
 
+START_METHOD = "spawn"
+"""How the pool's processes start. ``spawn`` by default: a forked child would inherit HiGHS's
+threads in an unknown state. ``bench.sweep`` sets ``fork`` (where the platform has it) to
+measure what the start costs against it."""
+
 
 def run_tasks(function: Callable[..., Any], tasks: list[Task], on_result: Callable[[int, Any], None],
               workers: int = 1, dask_address: str | None = None) -> str:
@@ -56,8 +61,7 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
             finished.add(i)
             on_result(i, result)
 
-    # spawn: a forked child would inherit HiGHS's threads in an unknown state.
-    pool = multiprocessing.get_context("spawn").Pool(processes=workers - 1)
+    pool = multiprocessing.get_context(START_METHOD).Pool(processes=workers - 1)
     try:
         while len(finished) < len(tasks):
             while pending and sum(i not in finished for i in handed) < 2 * (workers - 1):  # one running, one queued
@@ -79,7 +83,8 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
     finally:
         pool.terminate()
         pool.join()
-    return f"{workers} processes ({from_workers} of {len(tasks)} tasks from the {workers - 1} spawned)"
+    started = "spawned" if START_METHOD == "spawn" else f"started by {START_METHOD}"
+    return f"{workers} processes ({from_workers} of {len(tasks)} tasks from the {workers - 1} {started})"
 
 
 def dask_client(address: str):

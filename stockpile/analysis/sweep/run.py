@@ -53,11 +53,20 @@ class PointSolver:
     """Solves sweep points warm on one solver model (one per process) when its backend can patch
     it in place and warm-start it (HiGHS); other solvers solve each point cold."""
 
-    def __init__(self, base: Scenario, solver: str, time_limit: float | None):
+    def __init__(self, base: Scenario, solver: str, time_limit: float | None, shipped: Shipped | None = None):
+        """``shipped``: another process's :meth:`shipped` base model and start, so this one
+        neither builds nor solves the base (a pool's process starts on its first chunk at once)."""
         from stockpile.solve.backends.factory import make_backend
         from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
 
         self.base, self.solver, self.time_limit = base, solver, time_limit
+        if shipped is not None:
+            lp, bases, no_deficit = shipped
+            backend = make_backend(lp, solver)
+            self.warm = backend.can_patch and backend.can_warm_start
+            self.backend = backend if self.warm else None
+            self.base_start, self.loaded = (bases, no_deficit), lp
+            return
         model = build(base)
         add_lexicographic_rows(model.lp)
         backend = make_backend(model.lp, solver)
@@ -68,6 +77,14 @@ class PointSolver:
         # solve_model's no_deficit_hint); each point passes its own on to the next.
         self.base_start = (solution.bases, self.had_no_deficit(solution))
         self.loaded = model.lp
+
+    def shipped(self) -> Shipped:
+        """The base model as loaded and each chunk's start, picklable (bases as plain ints)."""
+        from stockpile.solve.backends.highs import basis_ints
+
+        bases, no_deficit = self.base_start
+        portable = {stage: basis_ints(basis) for stage, basis in bases.items()} if bases else bases
+        return self.loaded, portable, no_deficit
 
     def solve_chunk(self, points: Iterable[Point]) -> list[dict[str, Any]]:
         """Rows for consecutive points, each warm-started from the one before (the first from the base)."""
@@ -114,24 +131,33 @@ class PointSolver:
         return solution.objective_values["deficit"] <= self.base.objective.absolute_tolerance
 
 
+Shipped = tuple[Any, Any, bool]
+"""(the base's LP with its lexicographic rows, each stage's base basis as ints, no deficit at the base)."""
+
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_solver(base_json: str, solver: str, time_limit: float | None) -> PointSolver:
-    """One PointSolver per process (and per base scenario), built on first use."""
+def _worker_solver(base_json: str, solver: str, time_limit: float | None,
+                   shipped: tuple[Scenario, Shipped] | None = None) -> PointSolver:
+    """One PointSolver per process (and per base scenario), made on first use: from the base
+    model shipped with the task when there is one, else built and solved from the scenario."""
     import json
 
     key = (base_json, solver, time_limit)
     if _WORKER.get("key") != key:
-        _WORKER["solver"] = PointSolver(scenario_from_dict(json.loads(base_json)), solver, time_limit)
+        if shipped is not None:
+            _WORKER["solver"] = PointSolver(shipped[0], solver, time_limit, shipped[1])
+        else:
+            _WORKER["solver"] = PointSolver(scenario_from_dict(json.loads(base_json)), solver, time_limit)
         _WORKER["key"] = key
     return _WORKER["solver"]
 
 
 def solve_chunk_task(base_json: str, solver: str, time_limit: float | None, index: int,
-                     points: list[Point]) -> tuple[int, list[dict[str, Any]]]:
+                     points: list[Point], shipped: tuple[Scenario, Shipped] | None = None
+                     ) -> tuple[int, list[dict[str, Any]]]:
     """The unit of work sent to a process or a Dask worker."""
-    return index, _worker_solver(base_json, solver, time_limit).solve_chunk(points)
+    return index, _worker_solver(base_json, solver, time_limit, shipped).solve_chunk(points)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +211,12 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
     base_json = base.plain_json()
     executor = "1 process"
     if todo:
-        tasks = [(base_json, solver, time_limit, index, chunk) for index, chunk in todo]
+        shipped = None
+        if (workers > 1 and len(todo) > 1) or dask_address:
+            # The base is solved once, here; the pool's processes receive its model and bases.
+            local = _worker_solver(base_json, solver, time_limit)
+            shipped = (base, local.shipped()) if local.warm else None
+        tasks = [(base_json, solver, time_limit, index, chunk, shipped) for index, chunk in todo]
         executor = run_tasks(solve_chunk_task, tasks, lambda _, result: record(*result), workers, dask_address)
     table = sweep_table(collected, columns, base)
     if writer:
