@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from stockpile.analysis.executor import run_tasks
+from stockpile.analysis.sweep.patching import Footprint
 from stockpile.analysis.sweep.points import Point, apply_point, check_paths, point_columns
 from stockpile.analysis.sweep.results import ResultsWriter, point_row, read_results, sweep_table
 from stockpile.errors import SolveError, StockpileError
@@ -86,27 +87,30 @@ class PointSolver:
         portable = {stage: basis_ints(basis) for stage, basis in bases.items()} if bases else bases
         return self.loaded, portable, no_deficit
 
-    def solve_chunk(self, points: Iterable[Point]) -> list[dict[str, Any]]:
-        """Rows for consecutive points, each warm-started from the one before (the first from the base)."""
+    def solve_chunk(self, points: Iterable[Point], footprint: Footprint | None = None) -> list[dict[str, Any]]:
+        """Rows for consecutive points, each warm-started from the one before (the first from the base);
+        with the sweep's ``footprint``, each point's LP is the base's with what moves rebuilt."""
         start, rows = self.base_start, []
         if self.backend is not None:
             # From a cleared solver and the base's bases, the chunk's sequence of solves is the same
             # whatever ran before in this process: results never depend on the executor.
             self.backend.clear_solver()
         for point in points:
-            row, start = self.solve_point(point, start)
+            row, start = self.solve_point(point, start, footprint)
             rows.append(row)
         return rows
 
-    def solve_point(self, point: Point, start) -> tuple[dict[str, Any], Any]:
+    def solve_point(self, point: Point, start, footprint: Footprint | None = None) -> tuple[dict[str, Any], Any]:
         from stockpile.plan.audit import audit_plan
         from stockpile.plan.read import read_plan
         from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
 
         try:
             scenario = apply_point(self.base, point)
-            model = build(scenario)
-            add_lexicographic_rows(model.lp)
+            model = footprint.patched(scenario) if footprint is not None else None
+            if model is None:
+                model = build(scenario)
+                add_lexicographic_rows(model.lp)
             warm = self.warm and model.lp.same_shape(self.loaded)
             if warm:
                 self.backend.patch(self.loaded, model.lp)
@@ -154,10 +158,10 @@ def _worker_solver(base_json: str, solver: str, time_limit: float | None,
 
 
 def solve_chunk_task(base_json: str, solver: str, time_limit: float | None, index: int,
-                     points: list[Point], shipped: tuple[Scenario, Shipped] | None = None
-                     ) -> tuple[int, list[dict[str, Any]]]:
+                     points: list[Point], shipped: tuple[Scenario, Shipped] | None = None,
+                     footprint: Footprint | None = None) -> tuple[int, list[dict[str, Any]]]:
     """The unit of work sent to a process or a Dask worker."""
-    return index, _worker_solver(base_json, solver, time_limit, shipped).solve_chunk(points)
+    return index, _worker_solver(base_json, solver, time_limit, shipped).solve_chunk(points, footprint)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,8 +185,13 @@ def _rows_for(index: int, chunk: list[Point], rows: list[dict], first_run: int) 
 
 def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_limit: float | None = None,
               workers: int = 1, dask_address: str | None = None, results: Path | None = None,
-              resume: bool = False, progress: Callable[[int, int], None] | None = None) -> SweepResult:
-    """Solve every point; append each finished chunk's rows to ``results`` (CSV) as it completes."""
+              resume: bool = False, progress: Callable[[int, int], None] | None = None,
+              patch: bool = True) -> SweepResult:
+    """Solve every point; append each finished chunk's rows to ``results`` (CSV) as it completes.
+
+    ``patch``: build each point's LP as the base's with only what the sweep's parameters move
+    rebuilt (:mod:`stockpile.analysis.sweep.patching`); False builds every point whole (the
+    same table, the reference the tests compare with)."""
     size = chunk_size(len(points))
     chunks = [points[i:i + size] for i in range(0, len(points), size)]
     columns = point_columns(points)
@@ -216,7 +225,8 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
             # The base is solved once, here; the pool's processes receive its model and bases.
             local = _worker_solver(base_json, solver, time_limit)
             shipped = (base, local.shipped()) if local.warm else None
-        tasks = [(base_json, solver, time_limit, index, chunk, shipped) for index, chunk in todo]
+        footprint = Footprint.of(base, points) if patch else None
+        tasks = [(base_json, solver, time_limit, index, chunk, shipped, footprint) for index, chunk in todo]
         executor = run_tasks(solve_chunk_task, tasks, lambda _, result: record(*result), workers, dask_address)
     table = sweep_table(collected, columns, base)
     if writer:
