@@ -70,6 +70,7 @@ def test_appropriation_rebuilds_only_the_fund() -> None:
     scenario = load_scenario(ROOT / "scenarios" / "baseline.toml")
     footprint = Footprint.of(scenario, grid([parse_vary("fund.appropriation=0:8e8:5")]))
     assert footprint.families == {"fund", "fund_floor"} and not footprint.objectives
+    assert [define.__name__ for define in footprint.definers] == ["define_fund"]  # prices do not move
 
 
 def test_a_point_of_another_shape_is_built_whole(baseline) -> None:

@@ -7,7 +7,7 @@ compared with the first (the reference every point is patched from), row by row 
 function of :data:`stockpile.model.build.DEFINITIONS` that adds it. A point is then
 :meth:`Footprint.patched`: the columns are defined again (their bounds, and a check that the
 point has the same columns), then only those functions run (with the price tiers first when
-the Fund's rows or the objectives need their purchase costs), and their rows' right-hand sides and
+the purchase costs the Fund's rows and the objectives take from them move too), and their rows' right-hand sides and
 coefficients are written over a copy of the reference LP, and the objectives (and the
 lexicographic rows that hold them) replaced when they move. The functions are the model's own,
 so every value is the one a whole build gives, to the last bit (tests/test_sweep_patching.py
@@ -84,16 +84,18 @@ class Footprint:
         base_lp = base_model.lp
         picks = sorted({len(points) // 2, len(points) - 1} - {0})
         families: set[str] = set()
-        objectives = False
+        objectives = spend_moves = False
         for k in picks:
             try:
-                moved = _moved(base_lp, _built(apply_point(base, points[k])).lp)
+                probe = _built(apply_point(base, points[k]))
             except Exception:  # noqa: BLE001 - a point that fails is reported when it is solved
                 return None
+            moved = _moved(base_lp, probe.lp)
             if moved is None:
                 return None
             families |= moved[0]
             objectives = objectives or moved[2]
+            spend_moves = spend_moves or probe.spend_terms != base_model.spend_terms
         definers_of = _definers_of(base)
         if not families <= set(definers_of):
             return None
@@ -101,8 +103,8 @@ class Footprint:
         spend_users = {definers_of.get(name) for name in ("fund", "obligation_cap")} - {None}
         if objectives:
             needed.add(define_objectives)
-        if needed & (spend_users | {define_objectives}):
-            needed.add(define_price_tiers)  # their purchase costs (model.spend_terms)
+        if spend_moves and needed & (spend_users | {define_objectives}):
+            needed.add(define_price_tiers)  # their purchase costs (model.spend_terms) move too
         definers = [define for define in DEFINITIONS if define in needed and define is not define_variables]
         rebuilt = {family for family, define in definers_of.items() if define in definers}
         rows_of: dict[str, list[int]] = {family: [] for family in rebuilt}
@@ -119,6 +121,8 @@ class Footprint:
         define_variables(scratch)
         if scratch.lp.col_key != base.col_key or scratch.lp.col_family != base.col_family:
             return None
+        if define_price_tiers not in self.definers:
+            scratch.spend_terms = self.base.spend_terms  # the same at every point (see of)
         for define in self.definers:
             define(scratch)
         lp = base.copy()
