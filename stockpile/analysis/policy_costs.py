@@ -130,7 +130,7 @@ def _measure_warm(scenario: Scenario, listed, solver: str, time_limit: float | N
         from stockpile.plan.pipeline import solve_scenario
 
         _, model, solution = solve_scenario(scenario, solver, time_limit)
-    backend = make_backend(model.lp, solver)
+    backend = simplex_backend(make_backend(model.lp, solver))
     if not (backend.can_warm_start and backend.can_patch and solution.bases):
         return None
     token = f"{id(model)}-{id(solution)}"
@@ -158,6 +158,17 @@ def _measure_warm(scenario: Scenario, listed, solver: str, time_limit: float | N
     return measured
 
 
+def simplex_backend(backend):
+    """The backend itself, or HiGHS simplex on the same LP for HiGHS interior point: each policy
+    starts from the plan's bases, and interior point does not start from a basis (the plan itself
+    may well be solved by interior point: its optimal basis comes from crossover)."""
+    from stockpile.solve.backends.highs import HighsBackend
+
+    if isinstance(backend, HighsBackend) and backend.method != "simplex":
+        return HighsBackend(backend.lp)
+    return backend
+
+
 _LOADED: dict[str, Any] = {}
 """The solver model of the last plan this process measured policies of: token -> (backend, bases)."""
 
@@ -180,7 +191,7 @@ def measure_policies(token: str, model, bases: dict, jobs: list[tuple[int, Scena
 
     if _LOADED.get("token") != token:  # a process of the pool: its first task loads the model
         _LOADED.clear()
-        _LOADED.update(token=token, backend=make_backend(model.lp, solver),
+        _LOADED.update(token=token, backend=simplex_backend(make_backend(model.lp, solver)),
                        bases={stage: highs_basis(basis) for stage, basis in bases.items()})
     backend, start = _LOADED["backend"], _LOADED["bases"]
     measures = _LOADED.setdefault("measures", SolutionMeasures(model))
