@@ -224,6 +224,8 @@ class SolutionMeasures:
     without building the tables: a policy's counterfactual is five numbers, not a plan to show.
     The columns to read are found once (finding them per solve took four times the warm solve
     on 50 materials); each solve then reads them as arrays, and prices only the orders placed.
+    Found on the plan's model, they serve every policy's: a policy changes rows only, never the
+    options, their prices or the columns.
     """
 
     def __init__(self, model):

@@ -73,10 +73,6 @@ def _clean(value: float, zero: float) -> float:
     return 0.0 if abs(value) < zero else float(value)
 
 
-clean_value = _clean
-""":func:`_clean` for readers of a solution outside this module (the policy costs' five figures)."""
-
-
 def read_plan(model: StockpileModel, solution: Solution) -> Plan:
     """Turn the solver's column values into the plan tables."""
     s, lp, x = model.scenario, model.lp, solution.x
