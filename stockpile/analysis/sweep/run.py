@@ -4,8 +4,10 @@ A point changes the scenario at dotted paths (:mod:`stockpile.analysis.sweep.poi
 and its CSV file are :mod:`stockpile.analysis.sweep.results`). Points are solved in fixed
 chunks (:func:`chunk_size`): the first point of a chunk starts each lexicographic stage from the
 base scenario's optimal basis, the next ones from the previous point's; between points only
-right-hand sides, bounds and coefficients of the one HiGHS model change. A point whose LP has a
-different shape (a ban that appears, a goal that becomes zero) is solved from a fresh model.
+right-hand sides, bounds and coefficients of the one HiGHS model change. A point's LP is the
+sweep's first point's with only what its parameters move rebuilt
+(:mod:`stockpile.analysis.sweep.patching`). A point whose LP has a different shape (a ban that
+appears, a goal that becomes zero) is built whole and solved from a fresh model.
 
 Because chunks never depend on the executor, and each chunk starts from a cleared solver and the
 base's bases, a sweep gives the same table serially, on local processes or on a Dask cluster, and
