@@ -154,7 +154,10 @@ def _measure_warm(scenario: Scenario, listed, solver: str, time_limit: float | N
         if progress:
             progress(done, len(jobs))
 
-    run_tasks(measure_policies, tasks, take, workers)
+    try:
+        run_tasks(measure_policies, tasks, take, workers)
+    finally:
+        _LOADED.clear()  # the solver's copy of the model is not kept while the workbook is written
     return measured
 
 
