@@ -5,12 +5,15 @@ appropriation sweep), for the baseline and for a larger generated scenario:
 
 * fresh: per point, build the LP from the point's scenario and solve it from scratch (three
   lexicographic stages), as a separate ``stockpile solve`` would;
-* warm: per point, the sweep's own path: only bounds, right-hand sides and coefficients change in
-  the one HiGHS model, each stage starting from the previous point's basis (fixed chunks);
-* the whole point either way (with reading the plan back and auditing it), and the sweep's wall
-  time with ``--workers 1`` and ``--workers 2``.
+* warm: per point, the sweep's own path: the point's LP patched from the first point's (only
+  what the parameter moves rebuilt, :mod:`stockpile.analysis.sweep.patching`), then only bounds,
+  right-hand sides and coefficients change in the one HiGHS model, each stage starting from the
+  previous point's basis (fixed chunks);
+* the whole point either way (with reading the plan back and auditing it) against HiGHS's own
+  warm re-solve, and the sweep's wall time with ``--workers 1`` and ``--workers 2``, its processes
+  started by spawn (the default) and by fork.
 
-It prints ratios (warm / fresh; workers 1 / workers 2), never absolute targets.
+It prints a markdown table of ratios (point / re-solve; workers 1 / workers 2), never targets.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from stockpile.plan.read import read_plan
 from stockpile.scenario.load import load_scenario, scenario_from_dict
 from stockpile.scenario.schema import Scenario
 from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
+from stockpile.analysis.sweep.patching import Footprint
 from stockpile.analysis.sweep.points import apply_point, grid, parse_vary
 from stockpile.analysis.sweep.run import PointSolver, chunk_size, run_sweep
 
@@ -70,16 +74,21 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
     """The sweep's own path: the point's changes patched into the one HiGHS model, each stage from
     the previous point's basis, in the sweep's chunks."""
     solver = PointSolver(base, "highs", None)
-    build_s = solve_s = rest_s = 0.0
+    build_s = solve_s = rest_s = highs_s = 0.0
     size = chunk_size(len(points))
+    started = time.perf_counter()
+    footprint = Footprint.of(base, points)  # once per sweep: counted in the points' build time
+    build_s += time.perf_counter() - started
     for first in range(0, len(points), size):
         bases, no_deficit = solver.base_start
         solver.backend.clear_solver()
         for point in points[first:first + size]:
             scenario = apply_point(base, point)
             started = time.perf_counter()
-            model = build(scenario)
-            add_lexicographic_rows(model.lp)
+            model = footprint.patched(scenario) if footprint is not None else None
+            if model is None:
+                model = build(scenario)
+                add_lexicographic_rows(model.lp)
             built = time.perf_counter()
             assert model.lp.same_shape(solver.loaded)
             solver.backend.patch(solver.loaded, model.lp)
@@ -87,56 +96,85 @@ def warm_round(base: Scenario, points) -> dict[str, float]:
             solution = solve_model(model, backend=solver.backend, start_bases=bases, no_deficit_hint=no_deficit)
             bases, no_deficit = solution.bases, solver.had_no_deficit(solution)
             solved = time.perf_counter()
+            highs_s += sum(run.seconds for _, run in solution.stages)
             audit_plan(scenario, read_plan(model, solution).tables)
             build_s += built - started
             solve_s += solved - built
             rest_s += time.perf_counter() - solved
-    return {"warm_build": build_s, "warm_solve": solve_s, "warm_rest": rest_s}
+    return {"warm_build": build_s, "warm_solve": solve_s, "warm_rest": rest_s, "warm_highs": highs_s}
 
 
-def workers_speedup(base: Scenario, spec: str) -> tuple[float, float]:
+def appropriation_spec(scenario: Scenario, points: int) -> str:
+    """An appropriation sweep from 0 to 4x the scenario's largest FY appropriation."""
+    appropriation = max(scenario.fund.appropriation.at(fy) for fy in scenario.fys) or 1e8
+    return f"fund.appropriation=0:{4 * appropriation:.6g}:{points}"
+
+
+def point_against_resolve(base: Scenario, points: int) -> dict[str, float]:
+    """Seconds per point of a warm appropriation sweep: the whole point (the point's LP built and
+    patched in, solved, read back, audited) and HiGHS's own re-solve in it (its run() alone)."""
+    measured = warm_round(base, grid([parse_vary(appropriation_spec(base, points))]))
+    whole = measured["warm_build"] + measured["warm_solve"] + measured["warm_rest"]
+    return {"sweep_points": points, "sweep_point_s": whole / points, "sweep_highs_s": measured["warm_highs"] / points}
+
+
+def workers_speedup(base: Scenario, spec: str) -> tuple[float, float, float]:
+    """Wall seconds of the whole sweep with --workers 1, with --workers 2 (spawn, the default),
+    and with --workers 2 started by fork (nan where the platform has no fork)."""
+    import multiprocessing
+
+    from stockpile.analysis import executor
+
     points = grid([parse_vary(spec)])
     times = []
-    for workers in (1, 2):
-        started = time.perf_counter()
-        run_sweep(base, points, workers=workers)
-        times.append(time.perf_counter() - started)
-    return times[0], times[1]
+    for workers, method in ((1, "spawn"), (2, "spawn"), (2, "fork")):
+        if method not in multiprocessing.get_all_start_methods():
+            times.append(float("nan"))
+            continue
+        executor.START_METHOD = method
+        try:
+            started = time.perf_counter()
+            run_sweep(base, points, workers=workers)
+            times.append(time.perf_counter() - started)
+        finally:
+            executor.START_METHOD = "spawn"
+    return times[0], times[1], times[2]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=41)
-    parser.add_argument("--quick", action="store_true", help="a few points, the baseline only")
+    parser.add_argument("--points", type=int, default=41, help="points per case for the per-point figures")
+    parser.add_argument("--speedup-points", type=int, default=200, help="points of the --workers sweeps")
+    parser.add_argument("--quick", action="store_true", help="a few points, the baseline only, no --workers runs")
     args = parser.parse_args(argv)
     points = 8 if args.quick else args.points
     cases = [("baseline", load_scenario(os.path.join(ROOT, "scenarios", "baseline.toml")))]
     if not args.quick:
         raw = generate(materials=12, options=12, years=15, seed=1, name="generated 12 x 12 x 15")
         cases.append((f"generated ({size_of(raw)['variables']:,} variables)", scenario_from_dict(raw)))
-    print(f"sweep benchmark: {points} appropriation levels per case, {os.cpu_count()} cores")
-    header = ("case", "fresh build+solve ms", "warm re-solve ms", "ratio", "whole point fresh ms",
-              "whole point warm ms", "ratio", "workers 1 s", "workers 2 s", "speed-up")
+    print(f"sweep benchmark: {points} appropriation levels per case ({args.speedup_points} for --workers), "
+          f"{os.cpu_count()} cores")
+    header = ("case", "HiGHS warm re-solve ms", "whole warm point ms", "point / re-solve", "fresh point ms",
+              "workers 1 s", "workers 2 s (spawn)", "workers 2 s (fork)", "speed-up spawn", "speed-up fork")
     rows = []
     for label, scenario in cases:
-        appropriation = max(scenario.fund.appropriation.at(fy) for fy in scenario.fys) or 1e8
-        spec = f"fund.appropriation=0:{4 * appropriation:.6g}:{points}"
-        m = per_point(scenario, spec)
-        fresh = m["fresh_build"] + m["fresh_solve"]
-        warm = m["warm_solve"]  # the LP is patched, not rebuilt: building the point's LP is shown apart
-        whole_fresh = fresh + m["fresh_rest"]
+        m = per_point(scenario, appropriation_spec(scenario, points))
+        whole_fresh = m["fresh_build"] + m["fresh_solve"] + m["fresh_rest"]
         whole_warm = m["warm_build"] + m["warm_solve"] + m["warm_rest"]
-        one, two = workers_speedup(scenario, spec) if not args.quick else (float("nan"), float("nan"))
-        rows.append((label, f"{fresh * 1e3:.1f}", f"{warm * 1e3:.1f}", f"{warm / fresh:.2f}",
-                     f"{whole_fresh * 1e3:.1f}", f"{whole_warm * 1e3:.1f}", f"{whole_warm / whole_fresh:.2f}",
-                     f"{one:.2f}", f"{two:.2f}", f"{one / two:.2f}" if two == two else "-"))
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+        nan = float("nan")
+        one, spawn, fork = (workers_speedup(scenario, appropriation_spec(scenario, args.speedup_points))
+                            if not args.quick else (nan, nan, nan))
+        rows.append((label, f"{m['warm_highs'] * 1e3:.1f}", f"{whole_warm * 1e3:.1f}",
+                     f"{whole_warm / m['warm_highs']:.1f}", f"{whole_fresh * 1e3:.1f}", f"{one:.2f}",
+                     f"{spawn:.2f}", f"{fork:.2f}", f"{one / spawn:.2f}" if spawn == spawn else "-",
+                     f"{one / fork:.2f}" if fork == fork else "-"))
+    print("| " + " | ".join(header) + " |")
+    print("|---|" + "---:|" * (len(header) - 1))
     for row in rows:
-        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    print("warm re-solve: bounds, right-hand sides and coefficients patched into the one HiGHS model, each "
-          "stage from the previous point's basis; the point's LP is still built in Python to find what "
-          "changed (counted in 'whole point').")
+        print("| " + " | ".join(row) + " |")
+    print("whole warm point: the point's scenario, its LP patched from the sweep's first point (only what the "
+          "parameter moves rebuilt), patched into the one HiGHS model, solved from the previous point's basis, "
+          "read back and audited; HiGHS warm re-solve: HiGHS's own run() in it.")
     return 0
 
 

@@ -17,6 +17,11 @@ PARENT_SOLVES = True
 
 Task = tuple[Any, ...]
 
+START_METHOD = "spawn"
+"""How the pool's processes start. ``spawn`` by default: a forked child would inherit HiGHS's
+threads in an unknown state. ``bench.sweep`` sets ``fork`` (where the platform has it) to
+measure what the start costs against it."""
+
 
 def run_tasks(function: Callable[..., Any], tasks: list[Task], on_result: Callable[[int, Any], None],
               workers: int = 1, dask_address: str | None = None) -> str:
@@ -58,7 +63,7 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
             finished.add(i)
             on_result(i, result)
 
-    # spawn: a forked child would inherit HiGHS's threads in an unknown state. The workers ignore
+    # The workers ignore
     # Ctrl-C (it reaches the whole process group): this process stops them, and no worker prints
     # a KeyboardInterrupt traceback. Python keeps an inherited SIG_IGN, so it holds from their start.
     try:
@@ -66,7 +71,7 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
     except ValueError:  # not the main thread
         previous = None
     try:
-        pool = multiprocessing.get_context("spawn").Pool(processes=workers - 1, initializer=_ignore_interrupts)
+        pool = multiprocessing.get_context(START_METHOD).Pool(processes=workers - 1, initializer=_ignore_interrupts)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -91,7 +96,8 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
     finally:
         pool.terminate()
         pool.join()
-    return f"{workers} processes ({from_workers} of {len(tasks)} tasks from the {workers - 1} spawned)"
+    started = "spawned" if START_METHOD == "spawn" else f"started by {START_METHOD}"
+    return f"{workers} processes ({from_workers} of {len(tasks)} tasks from the {workers - 1} {started})"
 
 
 def _ignore_interrupts() -> None:

@@ -409,5 +409,6 @@ def explain_scenario(scenario: Scenario, solver: str | None = None, time_limit: 
         stage = "weighted"
     elif not bindings or plan.kpis["weighted_shortfall"] <= 1e-9:
         stage, bindings = "cost", binding_limits(model, solution, "cost")
-    costs = policy_cost_table(scenario, plan, solver, time_limit) if policy_costs else None
+    costs = (policy_cost_table(scenario, plan, solver, time_limit, model=model, solution=solution)
+             if policy_costs else None)
     return Explanation(plan, bindings, stage, unused_options(model, solution, plan), costs)

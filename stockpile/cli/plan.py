@@ -58,9 +58,9 @@ def solve(
 ) -> None:
     """Solve a scenario: print the solvency horizon, write the workbook and JSON summary."""
     from stockpile.outputs.files import write_outputs
+    from stockpile.plan.pipeline import solve_scenario
     from stockpile.outputs.summary import summary_json
     from stockpile.outputs.workbook.write import write_workbook
-    from stockpile.plan.pipeline import plan_scenario
     from stockpile.scenario.load import load_scenario
 
     scenario = scenario or default_scenario()
@@ -73,7 +73,7 @@ def solve(
         s = load_scenario(scenario)
         with tempfile.TemporaryDirectory(prefix="stockpile-model-") as scratch:
             model_file = Path(scratch) / f"model{write_lp.suffix}" if write_lp is not None else None
-            plan = plan_scenario(s, solver, time_limit, write_model=model_file)
+            plan, model, solution = solve_scenario(s, solver, time_limit, write_model=model_file)
             plan.scenario_file = str(scenario)
             plan.time_limit = time_limit
             if plan.kpis["first_shortfall_fy"] is not None:
@@ -85,7 +85,7 @@ def solve(
 
                 with phases("solve", keep=False) as report:
                     plan.policy_costs = policy_cost_table(
-                        s, plan, solver, time_limit,
+                        s, plan, solver, time_limit, model=model, solution=solution,
                         progress=lambda done, total: report("pricing each policy (re-solved without it)", done, total))
             outputs = []
             if output is not None:

@@ -43,20 +43,8 @@ def build(scenario: Scenario, lp: LinearProgram | None = None) -> StockpileModel
     two-stage model, see stockpile.analysis.hedge.tree) instead of into a new one.
     """
     model = StockpileModel(scenario, lp if lp is not None else LinearProgram(name=_lp_name(scenario.name)))
-    define_variables(model)
-    define_price_tiers(model)
-    define_balance(model)
-    define_goal(model)
-    define_capacity(model)
-    define_recycling(model)
-    define_fund(model)
-    define_obligation_cap(model)
-    define_partner_share(model)
-    define_covered_ban(model)
-    define_concentration_cap(model)
-    define_refiner_cap(model)
-    define_fixed_order(model)
-    define_objectives(model)
+    for define in DEFINITIONS:
+        define(model)
     return model
 
 
@@ -389,3 +377,11 @@ def define_objectives(model: StockpileModel) -> None:
             if lp.has_col("sell", code, fy):
                 cost[lp.col("sell", code, fy)] = -discount * material.disposal.price.at(fy) / MONEY_SCALE
     lp.add_objective_terms("cost", cost)
+
+
+DEFINITIONS = (define_variables, define_price_tiers, define_balance, define_goal, define_capacity, define_recycling,
+               define_fund, define_obligation_cap, define_partner_share, define_covered_ban, define_concentration_cap,
+               define_refiner_cap, define_fixed_order, define_objectives)
+"""What :func:`build` calls, in its order: the columns first, then each family of rows (the price
+tiers before the Fund, whose rows and the objectives take their purchase costs), the objectives
+last. A sweep point re-runs only those whose rows its parameters move (stockpile.analysis.sweep.patching)."""

@@ -139,7 +139,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
         run = (backend.solve(scaled, max(remaining, 0.01), start_basis=basis, values=values,
                              from_previous=from_previous and basis is None) if remaining > 0
                else SolverRun(SolveStatus.TIME_LIMIT))
-        if trial and run.status == SolveStatus.INFEASIBLE:
+        if trial and not run.status.is_ok:  # infeasible, or the solver gave up from this start: solve the stages
             return run
         stages.append((name, run))
         if not run.status.is_ok:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stockpile.scenario import rules
-from stockpile.model.families import SLACK
+from stockpile.model.families import ROW_FAMILIES, SLACK
 from stockpile.model.lp import LinearProgram
 from stockpile.model.build import MONEY_SCALE
 from stockpile.scenario.schema import RecyclingStream, Scenario, SupplyOption
@@ -48,11 +48,16 @@ class Relaxation:
     details: list[str] = field(default_factory=list)
 
     @property
-    def key(self) -> str:
+    def setting(self) -> str:
+        """The key without its FY: ``policy.trusted_share.Co``, ``policy.bans[2].from_fy``."""
         text = ""
         for part in self.path:
             text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-        return f"{text}.{self.fy}" if self.fy is not None else text
+        return text
+
+    @property
+    def key(self) -> str:
+        return f"{self.setting}.{self.fy}" if self.fy is not None else self.setting
 
     @property
     def change(self) -> float:
@@ -338,6 +343,32 @@ def row_relaxations(ctx: LimitContext, row: int, x: list[float] | None = None) -
     if handler is _obligation_cap:
         return handler(ctx, family, key, x, row)
     return handler(ctx, family, key, x)
+
+
+def rows_only_set_by(ctx: LimitContext, settings: list[str]) -> dict[str, list[int]]:
+    """For each setting (a scenario key without its FY: ``policy.trusted_share.Co``,
+    ``policy.bans[2]``, ``policy.concentration_cap``), the rows of ``ctx.lp`` that it alone sets.
+
+    A row belongs to a setting when every key :func:`row_relaxations` finds behind it is the
+    setting or lies under it (``policy.bans[2].from_fy`` under ``policy.bans[2]``): a ban row that
+    two bans cover stays while either of them does. These are exactly the rows the scenario
+    without that setting does not have (tests/test_explain.py builds both and compares), so
+    freeing them turns the LP into the one of the scenario without it, with the same columns.
+    Only the families whose registry key starts where a setting does are read.
+    """
+    tops = {setting.split(".")[0] for setting in settings}
+    families = {name for name, family in ROW_FAMILIES.items()
+                if name in RELAXATIONS and family.scenario_key.split(".")[0] in tops}
+    found: dict[str, list[int]] = {setting: [] for setting in settings}
+    lp = ctx.lp
+    for row, family in enumerate(lp.row_family):
+        if family not in families:
+            continue
+        behind = {relaxation.setting for relaxation in row_relaxations(ctx, row)}
+        for setting in settings:
+            if behind and all(key == setting or key.startswith(setting + ".") for key in behind):
+                found[setting].append(row)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ A point changes the scenario at dotted paths (:mod:`stockpile.analysis.sweep.poi
 and its CSV file are :mod:`stockpile.analysis.sweep.results`). Points are solved in fixed
 chunks (:func:`chunk_size`): the first point of a chunk starts each lexicographic stage from the
 base scenario's optimal basis, the next ones from the previous point's; between points only
-right-hand sides, bounds and coefficients of the one HiGHS model change. A point whose LP has a
-different shape (a ban that appears, a goal that becomes zero) is solved from a fresh model.
+right-hand sides, bounds and coefficients of the one HiGHS model change. A point's LP is the
+sweep's first point's with only what its parameters move rebuilt
+(:mod:`stockpile.analysis.sweep.patching`). A point whose LP has a different shape (a ban that
+appears, a goal that becomes zero) is built whole and solved from a fresh model.
 
 Because chunks never depend on the executor, and each chunk starts from a cleared solver and the
 base's bases, a sweep gives the same table serially, on local processes or on a Dask cluster, and
@@ -24,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from stockpile.analysis.executor import run_tasks
+from stockpile.analysis.sweep.patching import Footprint
 from stockpile.analysis.sweep.points import Point, apply_point, check_paths, point_columns
 from stockpile.analysis.sweep.results import ResultsWriter, point_row, read_results, sweep_table, table_columns
 from stockpile.errors import SolveError, StockpileError
@@ -53,11 +56,20 @@ class PointSolver:
     """Solves sweep points warm on one solver model (one per process) when its backend can patch
     it in place and warm-start it (HiGHS); other solvers solve each point cold."""
 
-    def __init__(self, base: Scenario, solver: str, time_limit: float | None):
+    def __init__(self, base: Scenario, solver: str, time_limit: float | None, shipped: Shipped | None = None):
+        """``shipped``: another process's :meth:`shipped` base model and start, so this one
+        neither builds nor solves the base (a pool's process starts on its first chunk at once)."""
         from stockpile.solve.backends.factory import make_backend
         from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
 
         self.base, self.solver, self.time_limit = base, solver, time_limit
+        if shipped is not None:
+            lp, bases, no_deficit = shipped
+            backend = make_backend(lp, solver)
+            self.warm = backend.can_patch and backend.can_warm_start
+            self.backend = backend if self.warm else None
+            self.base_start, self.loaded = (bases, no_deficit), lp
+            return
         model = build(base)
         add_lexicographic_rows(model.lp)
         backend = make_backend(model.lp, solver)
@@ -69,27 +81,38 @@ class PointSolver:
         self.base_start = (solution.bases, self.had_no_deficit(solution))
         self.loaded = model.lp
 
-    def solve_chunk(self, points: Iterable[Point]) -> list[dict[str, Any]]:
-        """Rows for consecutive points, each warm-started from the one before (the first from the base)."""
+    def shipped(self) -> Shipped:
+        """The base model as loaded and each chunk's start, picklable (bases as plain ints)."""
+        from stockpile.solve.backends.highs import basis_ints
+
+        bases, no_deficit = self.base_start
+        portable = {stage: basis_ints(basis) for stage, basis in bases.items()} if bases else bases
+        return self.loaded, portable, no_deficit
+
+    def solve_chunk(self, points: Iterable[Point], footprint: Footprint | None = None) -> list[dict[str, Any]]:
+        """Rows for consecutive points, each warm-started from the one before (the first from the base);
+        with the sweep's ``footprint``, each point's LP is the base's with what moves rebuilt."""
         start, rows = self.base_start, []
         if self.backend is not None:
             # From a cleared solver and the base's bases, the chunk's sequence of solves is the same
             # whatever ran before in this process: results never depend on the executor.
             self.backend.clear_solver()
         for point in points:
-            row, start = self.solve_point(point, start)
+            row, start = self.solve_point(point, start, footprint)
             rows.append(row)
         return rows
 
-    def solve_point(self, point: Point, start) -> tuple[dict[str, Any], Any]:
+    def solve_point(self, point: Point, start, footprint: Footprint | None = None) -> tuple[dict[str, Any], Any]:
         from stockpile.plan.audit import audit_plan
         from stockpile.plan.read import read_plan
         from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
 
         try:
             scenario = apply_point(self.base, point)
-            model = build(scenario)
-            add_lexicographic_rows(model.lp)
+            model = footprint.patched(scenario) if footprint is not None else None
+            if model is None:
+                model = build(scenario)
+                add_lexicographic_rows(model.lp)
             warm = self.warm and model.lp.same_shape(self.loaded)
             if warm:
                 self.backend.patch(self.loaded, model.lp)
@@ -114,24 +137,33 @@ class PointSolver:
         return solution.objective_values["deficit"] <= self.base.objective.absolute_tolerance
 
 
+Shipped = tuple[Any, Any, bool]
+"""(the base's LP with its lexicographic rows, each stage's base basis as ints, no deficit at the base)."""
+
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_solver(base_json: str, solver: str, time_limit: float | None) -> PointSolver:
-    """One PointSolver per process (and per base scenario), built on first use."""
+def _worker_solver(base_json: str, solver: str, time_limit: float | None,
+                   shipped: tuple[Scenario, Shipped] | None = None) -> PointSolver:
+    """One PointSolver per process (and per base scenario), made on first use: from the base
+    model shipped with the task when there is one, else built and solved from the scenario."""
     import json
 
     key = (base_json, solver, time_limit)
     if _WORKER.get("key") != key:
-        _WORKER["solver"] = PointSolver(scenario_from_dict(json.loads(base_json)), solver, time_limit)
+        if shipped is not None:
+            _WORKER["solver"] = PointSolver(shipped[0], solver, time_limit, shipped[1])
+        else:
+            _WORKER["solver"] = PointSolver(scenario_from_dict(json.loads(base_json)), solver, time_limit)
         _WORKER["key"] = key
     return _WORKER["solver"]
 
 
 def solve_chunk_task(base_json: str, solver: str, time_limit: float | None, index: int,
-                     points: list[Point]) -> tuple[int, list[dict[str, Any]]]:
+                     points: list[Point], shipped: tuple[Scenario, Shipped] | None = None,
+                     footprint: Footprint | None = None) -> tuple[int, list[dict[str, Any]]]:
     """The unit of work sent to a process or a Dask worker."""
-    return index, _worker_solver(base_json, solver, time_limit).solve_chunk(points)
+    return index, _worker_solver(base_json, solver, time_limit, shipped).solve_chunk(points, footprint)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,8 +187,13 @@ def _rows_for(index: int, chunk: list[Point], rows: list[dict], first_run: int) 
 
 def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_limit: float | None = None,
               workers: int = 1, dask_address: str | None = None, results: Path | None = None,
-              resume: bool = False, progress: Callable[[int, int], None] | None = None) -> SweepResult:
-    """Solve every point; append each finished chunk's rows to ``results`` (CSV) as it completes."""
+              resume: bool = False, progress: Callable[[int, int], None] | None = None,
+              patch: bool = True) -> SweepResult:
+    """Solve every point; append each finished chunk's rows to ``results`` (CSV) as it completes.
+
+    ``patch``: build each point's LP as the base's with only what the sweep's parameters move
+    rebuilt (:mod:`stockpile.analysis.sweep.patching`); False builds every point whole (the
+    same table, the reference the tests compare with)."""
     size = chunk_size(len(points))
     chunks = [points[i:i + size] for i in range(0, len(points), size)]
     columns = point_columns(points)
@@ -187,7 +224,13 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
     base_json = base.plain_json()
     executor = "1 process"
     if todo:
-        tasks = [(base_json, solver, time_limit, index, chunk) for index, chunk in todo]
+        shipped = None
+        if (workers > 1 and len(todo) > 1) or dask_address:
+            # The base is solved once, here; the pool's processes receive its model and bases.
+            local = _worker_solver(base_json, solver, time_limit)
+            shipped = (base, local.shipped()) if local.warm else None
+        footprint = Footprint.of(base, points) if patch else None
+        tasks = [(base_json, solver, time_limit, index, chunk, shipped, footprint) for index, chunk in todo]
         executor = run_tasks(solve_chunk_task, tasks, lambda _, result: record(*result), workers, dask_address)
     table = sweep_table(collected, columns, base)
     if writer:

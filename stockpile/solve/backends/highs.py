@@ -190,7 +190,7 @@ class HighsBackend:
         self.sync_rows()
         if start_basis is not None:
             self.highs.setBasis(start_basis if isinstance(start_basis, highspy.HighsBasis)
-                                else _highs_basis(start_basis))
+                                else highs_basis(start_basis))
         self._set_costs(objective)
         # HiGHS measures its time limit against its run clock, which accumulates over every run()
         # of this object (the stages, the points of a sweep): the limit is that clock plus ours.
@@ -248,7 +248,8 @@ def basis_ints(basis) -> Basis:
     return (tuple(int(v) for v in basis.col_status), tuple(int(v) for v in basis.row_status))
 
 
-def _highs_basis(statuses: Basis):
+def highs_basis(statuses: Basis):
+    """Plain ints (:func:`basis_ints`) as a HiGHS basis, to warm-start from in this process."""
     import highspy
 
     basis = highspy.HighsBasis()
