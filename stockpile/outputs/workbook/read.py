@@ -12,6 +12,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from stockpile.errors import InputError
+from stockpile.outputs.excel.sheet import named_ranges
 from stockpile.outputs.excel.styles import FLOAT_KINDS, Column
 from stockpile.outputs.workbook.fund_sheet import FUND_ROWS, FUND_TABLE
 from stockpile.outputs.workbook.inventory_sheet import INVENTORY, INVENTORY_TABLE
@@ -35,14 +36,14 @@ def read_workbook(path: Path) -> tuple[Scenario, dict[str, pd.DataFrame]]:
     if not path.exists():
         raise InputError(path, None, "file not found")
     try:
-        wb = load_workbook(path, data_only=True)  # not read_only: named tables are needed
+        wb = load_workbook(path, data_only=True)  # not read_only: older plans hold Excel tables, which it skips
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
         raise InputError(path, None, f"not a readable .xlsx workbook ({exc.__class__.__name__})") from None
     if SCENARIO_SHEET not in wb.sheetnames:
         raise InputError(path, SCENARIO_SHEET, "no embedded scenario: not a plan written by stockpile")
     text = "".join(row[0] or "" for row in wb[SCENARIO_SHEET].iter_rows(values_only=True))
     scenario = scenario_from_dict(json.loads(text), source=f"{path} (embedded scenario)")
-    grids = {name: (ws, ref) for ws in wb.worksheets for name, ref in ws.tables.items()}
+    grids = named_ranges(wb)
 
     def grid(name: str) -> tuple[list[str], list[list[Any]]]:
         if name not in grids:
