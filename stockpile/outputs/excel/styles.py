@@ -27,6 +27,8 @@ NUMBER_FORMATS = {
     "tonnes_change": "+#,##0;-#,##0;0",
     "money_change": '+"$"#,##0.0,,"M";[Red]-"$"#,##0.0,,"M";"$"0.0"M"',
     "share_change": "+0.0%;-0.0%;0.0%",
+    # A change whose colour says better or worse (compare): signed, never red by sign alone.
+    "money_delta": '+"$"#,##0.0,,"M";-"$"#,##0.0,,"M";"$"0.0"M"',
 }
 NUMERIC_KINDS = frozenset(NUMBER_FORMATS) - {"text"}
 FLOAT_KINDS = NUMERIC_KINDS - {"fy", "integer", "years"}

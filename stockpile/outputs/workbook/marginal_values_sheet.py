@@ -4,7 +4,7 @@ capacity would do for readiness, FY across, and (when measured) what each policy
 The capacity table shows the options whose capacity binds in some FY: every other option's value
 is zero in every FY by definition (more of a limit that does not hold the plan back buys nothing),
 and the sheet says how many were left out. The full table, zeros included, is the plan's
-``marginal_capacity`` table (``stockpile solve --marginal-csv FILE`` writes it as CSV).
+``marginal_capacity`` table (``stockpile.plan_scenario(...).tables``).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def write_marginal_values_sheet(wb: Workbook, plan: Plan) -> None:
     note = "Blank: the option cannot be ordered in that FY."
     if left_out:
         note += (f" {left_out} other options and streams are left out: their capacity binds in no FY, so one more "
-                 "tonne of it is worth 0 in every FY (`stockpile solve --marginal-csv FILE` writes every row).")
+                 "tonne of it is worth 0 in every FY.")
     tonnes = sheet.table(CAPACITY_TABLE, [Column("material", "Material"), Column("option", "Option")]
                          + fy_columns(cap_fys, "marginal"), rows,
                          top=sheet.section("Capacity: shortfall reduction per extra tonne of an option's "
