@@ -119,9 +119,9 @@ def place_charts(sheet: Sheet, charts: Sequence[ChartBase]) -> None:
     starts, span = _column_spans(sheet, per_row)
     width_cm = min(MAX_CHART_WIDTH_CM, max(MIN_CHART_WIDTH_CM, (span - CHART_GAP_PIXELS) / PIXELS_PER_CM))
     height_cm = width_cm * CHART_ASPECT
-    rows_per_chart = math.ceil(height_cm / 2.54 * 72 / LINE_HEIGHT_POINTS) + 2  # and a gap below
+    rows_per_chart = math.ceil(height_cm / 2.54 * 72 / LINE_HEIGHT_POINTS) + 1  # and a gap below
     block = rows_per_chart * LINE_HEIGHT_POINTS  # height of one row of charts at 100%
-    chart_height = block - 2 * LINE_HEIGHT_POINTS
+    chart_height = block - LINE_HEIGHT_POINTS
     top = sheet.next_row
     used = sheet.last_page_points + sheet.height_points(top - 1) - sheet.height_points(sheet.ws.max_row)
     for i, chart in enumerate(charts):
@@ -130,7 +130,9 @@ def place_charts(sheet: Sheet, charts: Sequence[ChartBase]) -> None:
         row = top + grid_row * rows_per_chart
         if grid_col == 0:
             if used + chart_height > sheet.page_points and used > 0:
-                sheet.ws.row_breaks.append(Break(id=row - 1))
+                # A break after the blank row above the chart: LibreOffice draws a chart a little
+                # above its anchor row, so a break right above that row would cut its top off.
+                sheet.ws.row_breaks.append(Break(id=row - 2))
                 used = 0.0
             used += block
         sheet.ws.add_chart(chart, f"{get_column_letter(starts[grid_col])}{row}")

@@ -45,7 +45,7 @@ MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 6, 45, 8.43
 LINE_HEIGHT_POINTS = 15  # one line of 11 pt text
 TITLE_ROW_POINTS = 21
 HEADER_PADDING = 1  # a character of room either side of a header's longest line
-SHORT_HEADER = 10  # headers up to this long stay on one line; longer ones wrap at words
+SHORT_HEADER = 8  # headers up to this long stay on one line; longer ones wrap at words
 PIXELS_PER_CHARACTER = 7.0
 SIDE_MARGIN_INCHES, TOP_MARGIN_INCHES = 0.4, 0.5
 """The printed page's margins (left and right, top and bottom), set in :meth:`Sheet.finish`."""
@@ -53,12 +53,16 @@ SIDE_MARGIN_INCHES, TOP_MARGIN_INCHES = 0.4, 0.5
 PRINTABLE_WIDTH_PIXELS = (11 - 2 * SIDE_MARGIN_INCHES) * 96
 PRINTABLE_HEIGHT_POINTS = (8.5 - 2 * TOP_MARGIN_INCHES) * 72 - 40  # less the footer and some slack
 SMALLEST_PRINTED_POINTS = 8
-MIN_SCALE = math.ceil(100 * SMALLEST_PRINTED_POINTS / BODY_POINTS) / 100
-"""The smallest print scale: the smallest text on a sheet (BODY_POINTS) prints at 8 pt."""
+MIN_SCALE = (math.ceil(100 * SMALLEST_PRINTED_POINTS / BODY_POINTS) + 2) / 100
+"""The smallest print scale: the smallest text on a sheet (BODY_POINTS) prints at 8 pt, with a
+little to spare for clients' rounding."""
+WIDTH_SAFETY = 1.04
+"""Clients draw columns a little wider than Excel's character count says; a sheet is fitted to
+the page as if it were this much wider, so the client's own fit stays above the 8 pt scale."""
 NOTE_CHARACTERS = 125
 """Notes wrap at this many characters of 11 pt text: narrower than the printed page at 100%, so a
 note's lines (overflowing the empty cells to their right) print whole on any sheet."""
-NARROWEST_TEXT = 18
+NARROWEST_TEXT = 15
 """A text column a too-wide sheet narrows is kept at least this many characters wide."""
 TABLE_ROOM_ROWS = 3
 """A table starting near a page's foot is moved to the next page unless its header and this many
@@ -195,7 +199,7 @@ class Sheet:
                                            or ("center" if kind == "fy" else None))
                 if wrap:
                     self.wrapped.append((cell.row, cell.column, str(cell.value)))
-                elif isinstance(value, str) and width > NARROWEST_TEXT:
+                if isinstance(value, str) and width > NARROWEST_TEXT:
                     self.texts.setdefault(cell.column, []).append((cell.row, cell.value))
                 self._measure(left + j, min(width, MAX_WIDTH) + 1)
         if not rows:
@@ -261,7 +265,7 @@ class Sheet:
         ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
         ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN_INCHES
         ws.page_margins.top = ws.page_margins.bottom = TOP_MARGIN_INCHES
-        fit = PRINTABLE_WIDTH_PIXELS / max(self.width_pixels, 1.0)
+        fit = PRINTABLE_WIDTH_PIXELS / max(self.width_pixels * WIDTH_SAFETY, 1.0)
         if fit >= 1:
             self.scale = 1.0
         elif fit >= MIN_SCALE:
@@ -295,7 +299,7 @@ class Sheet:
     def _narrow_text_columns(self) -> None:
         """A sheet too wide for the page at 8 pt has its widest text columns narrowed (down to
         NARROWEST_TEXT characters), their longer texts wrapped, until it fits or none is left."""
-        widest = PRINTABLE_WIDTH_PIXELS / MIN_SCALE
+        widest = PRINTABLE_WIDTH_PIXELS / MIN_SCALE / WIDTH_SAFETY
         while self.width_pixels > widest:
             candidates = [col for col in self.texts if self.widths[col] > NARROWEST_TEXT]
             if not candidates:

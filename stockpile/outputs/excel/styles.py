@@ -38,7 +38,7 @@ BODY_POINTS = 11
 """The size of the smallest text on a sheet (table cells, notes): the print scale keeps it at 8 pt."""
 TITLE_FONT = Font(name=FONT_NAME, size=16, bold=True, color="1F3864")
 SECTION_FONT = Font(name=FONT_NAME, size=12, bold=True, color="1F3864")
-NOTE_FONT = Font(name=FONT_NAME, size=BODY_POINTS, italic=True, color="595959")
+NOTE_FONT = Font(name=FONT_NAME, size=BODY_POINTS, color="595959")  # upright: italic prints smaller
 HEADER_FONT = Font(name=FONT_NAME, bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 GRID = Side(style="thin", color="BFBFBF")
