@@ -75,7 +75,8 @@ def write_hedge_workbook(result: HedgeResult, path: Path) -> None:
     summary.ws.cell(row=about.first_row + len(rows) - 2, column=about.col("value")).fill = GOOD_FILL if audited else BAD_FILL
     if not result.measures.empty:
         top = summary.section("What hedging is worth: VSS and EVPI", VALUE_NOTE)
-        summary.table("ValueOfHedging", MEASURES, records(result.measures, MEASURES), top=top)
+        rows, kinds = _measure_rows(result.measures)
+        summary.table("ValueOfHedging", MEASURES, rows, top=top, row_kinds=kinds)
     summary.finish()
 
     shared = Sheet(wb, "Shared orders", f"What to buy now: orders placed before FY{result.decision_fy}",
@@ -113,6 +114,16 @@ def write_hedge_workbook(result: HedgeResult, path: Path) -> None:
     place_charts(distribution, charts)
     wb.active = 0
     save_workbook(wb, path)
+
+
+def _measure_rows(measures: pd.DataFrame) -> tuple[list[list], list[dict | None]]:
+    """The VSS/EVPI rows, money rows ($M in the tree) as dollars shown in $M, the others as they are."""
+    rows, kinds = [], []
+    for row in records(measures, MEASURES):
+        money = row[1] == "$M"
+        rows.append(row[:2] + [v * MONEY_SCALE if money and isinstance(v, (int, float)) else v for v in row[2:]])
+        kinds.append({c.key: "money" for c in MEASURES[2:]} if money else None)
+    return rows, kinds
 
 
 def _histogram(sheet: Sheet, outcomes: pd.DataFrame, key: str, title: str, kind: str):

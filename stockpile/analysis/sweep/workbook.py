@@ -131,7 +131,8 @@ def write_sweep_workbook(table: pd.DataFrame, parameters: list[str], base: Scena
     for key, title, y_title, kind in FRONTIER:
         view = _frontier_table(sheet, frame, parameters, key, title, kind, base)
         chart = line_chart(f"{title} against {x_label}", y_title, NUMBER_FORMATS[kind], x_label)
-        chart.x_axis.number_format = NUMBER_FORMATS[parameter_kind(x_key)]
+        x_kind = parameter_kind(x_key)  # whole percentages, so a category label fits on one line
+        chart.x_axis.number_format = "0%" if x_kind == "share" else NUMBER_FORMATS[x_kind]
         data = Reference(sheet.ws, min_col=view.left + 1, max_col=view.right, min_row=view.header_row,
                          max_row=view.last_row)
         chart.add_data(data, titles_from_data=True)

@@ -93,7 +93,8 @@ def _shade_by_value(sheet: Sheet, placed: Placed) -> None:
 
 def _policy_cost_table(sheet: Sheet, costs: pd.DataFrame) -> None:
     """Each policy's cost: the plan with it minus the plan re-solved without it."""
-    sentences = [sentence if sentence.endswith(".") else sentence + "." for sentence in policy_cost_sentences(costs)]
+    sentences = [sentence[:1].upper() + sentence[1:] + ("" if sentence.endswith(".") else ".")
+                 for sentence in policy_cost_sentences(costs)]
     top = sheet.section("What each policy costs", "\n".join(
         ["The scenario re-solved without each policy in turn: what the policy adds in shortfall and cost "
          "(negative: it saves)."] + sentences))
