@@ -11,6 +11,7 @@ import highspy
 import pytest
 from typer.testing import CliRunner
 
+from stockpile.outputs.excel.sheet import named_ranges
 from stockpile.cli.app import app
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "stockpile" / "examples" / "example.toml"
@@ -95,9 +96,9 @@ def test_baseline_workbook_carries_policy_costs_and_reproducibility(tmp_path: Pa
     result = runner.invoke(app, ["solve", str(baseline), "-o", str(out)])
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
-    costs = wb["Marginal values"].tables["PolicyCosts"]
+    costs = named_ranges(wb)["PolicyCosts"][1]
     ws = wb["Marginal values"]
-    rows = [[c.value for c in row] for row in ws[costs.ref]]
+    rows = [[c.value for c in row] for row in ws[costs]]
     header, body = rows[0], rows[1:]
     by_key = {r[header.index("Scenario key")]: r for r in body}
     assert set(by_key) >= {"policy.trusted_share.Sb", "policy.bans[1]"}

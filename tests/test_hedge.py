@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from stockpile.outputs.excel.sheet import named_ranges
 from stockpile.cli.app import app
 from stockpile.errors import InputError
 from stockpile.analysis import executor
@@ -192,9 +193,9 @@ def test_cli_hedge_on_the_shipped_tree_writes_the_workbook(tmp_path: Path):
     assert "audit: passed in every future (4)" in result.output and "VSS" in result.output
     wb = load_workbook(out)
     assert wb.sheetnames == ["Summary", "Shared orders", "Futures", "Distribution"]
-    assert "ValueOfHedging" in wb["Summary"].tables and len(wb["Distribution"]._charts) == 2
+    assert named_ranges(wb)["ValueOfHedging"][0].title == "Summary" and len(wb["Distribution"]._charts) == 2
     futures = wb["Futures"]
-    ref = futures.tables["Futures"].ref
+    ref = named_ranges(wb)["Futures"][1]
     rows = [[c.value for c in row] for row in futures[ref]]
     assert len(rows) == 1 + 4 and all(r[-1].startswith("passed") for r in rows[1:])
     again = runner.invoke(app, ["hedge", str(ROOT / "scenarios" / "hedge-disruptions.toml"), "-o", str(out)])

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from stockpile.outputs.excel.sheet import named_ranges
 from stockpile.analysis.min_budget import least_budget, solvable_through
 from stockpile.cli.app import app
 from stockpile.errors import InputError
@@ -226,10 +227,12 @@ def test_cli_sweep_writes_workbook_csv_and_frontier(tmp_path: Path) -> None:
     table = pd.read_csv(out.with_suffix(".csv"))
     assert len(table) == 10 and (table.status == "optimal").all()
     wb = load_workbook(out)
-    sheet = wb["Sweep"]
-    assert len(sheet._charts) == 3
-    assert {"SweepResults", "Frontier_weighted_shortfall", "Frontier_solvent_through_fy",
-            "Frontier_discounted_net_cost"} <= set(sheet.tables)
+    assert wb.sheetnames == ["Sweep", "Sweep by material", "Frontier"]
+    assert len(wb["Frontier"]._charts) == 3
+    where = {name: ws.title for name, (ws, _) in named_ranges(wb).items()}
+    assert where == {"SweepResults": "Sweep", "SweepByMaterial": "Sweep by material",
+                     "Frontier_weighted_shortfall": "Frontier", "Frontier_solvent_through_fy": "Frontier",
+                     "Frontier_discounted_net_cost": "Frontier"}
     again = runner.invoke(app, ["sweep", str(BASELINE), "--vary", "fund.appropriation=0,1", "-o", str(out)])
     assert again.exit_code == 2 and "--force" in again.output
 

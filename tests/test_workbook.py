@@ -24,6 +24,8 @@ from stockpile.outputs.excel.styles import NUMBER_FORMATS
 from stockpile.outputs.workbook.fund_sheet import FUND_ROWS
 from stockpile.outputs.workbook.inventory_sheet import INVENTORY
 from stockpile.outputs.workbook.orders_sheet import ORDERS
+from stockpile.outputs.excel.sheet import named_ranges
+from stockpile.outputs.workbook.marginal_values_sheet import binding_capacity
 from stockpile.outputs.workbook.read import read_workbook
 from stockpile.outputs.workbook.sourcing_sheet import SOURCING
 from stockpile.outputs.workbook.write import SCENARIO_SHEET, SHEET_ORDER, write_workbook
@@ -66,10 +68,27 @@ def hostile_book(tmp_path_factory) -> Path:
     return path
 
 
+def as_shown(plan, name: str) -> pd.DataFrame:
+    """The plan's table as the workbook holds it: the marginal-capacity sheet keeps the options
+    whose capacity binds in some FY (every other row is zero by definition)."""
+    table = plan.tables[name]
+    if name != "marginal_capacity":
+        return table
+    shown = binding_capacity(table).reset_index(drop=True)
+    return shown if not shown.empty else pd.DataFrame(columns=list(table.columns))
+
+
+def _header(wb, name: str) -> tuple[dict[str, str], int]:
+    """A table's {header label: column letter} and its first data row."""
+    ws, ref = named_ranges(wb)[name]
+    head = ws[ref][0]
+    return {cell.value: cell.column_letter for cell in head}, head[0].row + 1
+
+
 def _tables(path: Path) -> dict[str, tuple[str, str]]:
-    """{table name: (sheet, ref)} of every named Excel table in the workbook."""
+    """{table name: (sheet, ref)} of every table (defined name) in the workbook."""
     wb = load_workbook(path)
-    return {name: (ws.title, ref) for ws in wb.worksheets for name, ref in ws.tables.items()}
+    return {name: (ws.title, ref) for name, (ws, ref) in named_ranges(wb).items()}
 
 
 def _read_table_with_pandas(path: Path, name: str) -> pd.DataFrame:
@@ -91,7 +110,7 @@ def test_read_workbook_gives_back_the_plans_tables_and_scenario(example_plan, ex
     assert scenario == example_plan.scenario and scenario.sha256 == example_plan.scenario.sha256
     assert set(tables) == set(TABLES)
     for name in TABLES:
-        pd.testing.assert_frame_equal(tables[name], example_plan.tables[name], check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(tables[name], as_shown(example_plan, name), check_exact=True, obj=name)
 
 
 def test_pandas_reads_the_long_tables_as_the_plan_has_them(example_plan, example_book) -> None:
@@ -116,7 +135,7 @@ def test_a_plan_with_no_orders_round_trips(tmp_path: Path) -> None:
     write_workbook(plan, path)
     _, tables = read_workbook(path)
     for name in TABLES:
-        pd.testing.assert_frame_equal(tables[name], plan.tables[name], check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(tables[name], as_shown(plan, name), check_exact=True, obj=name)
 
 
 def test_a_rich_plan_round_trips_and_verifies(tmp_path: Path) -> None:
@@ -125,7 +144,7 @@ def test_a_rich_plan_round_trips_and_verifies(tmp_path: Path) -> None:
     write_workbook(plan, path)
     _, tables = read_workbook(path)
     for name in TABLES:
-        pd.testing.assert_frame_equal(tables[name], plan.tables[name], check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(tables[name], as_shown(plan, name), check_exact=True, obj=name)
     result = runner.invoke(app, ["verify", str(path)])
     assert result.exit_code == 0 and "audit passed" in result.output, result.output
 
@@ -146,11 +165,12 @@ def test_every_named_table_is_where_it_belongs(example_book) -> None:
     where = {name: sheet for name, (sheet, _) in _tables(example_book).items()}
     assert where == {
         "Headline": "Summary", "ByMaterial": "Summary", "About": "Summary", "HowToRead": "Summary",
-        "Orders": "Orders", "OrdersByCountry": "Orders", "OrdersByRefiner": "Orders", "CostByMaterial": "Orders",
-        "Inventory": "Inventory", "InventoryByFY": "Inventory", "Fund": "Fund",
-        "Sourcing": "Sourcing", "SourcingByFY": "Sourcing", "KeptOutByBans": "Sourcing",
+        "Orders": "Orders", "OrdersByCountry": "Orders by FY", "OrdersByRefiner": "Orders by FY",
+        "CostByMaterial": "Orders by FY",
+        "Inventory": "Inventory", "InventoryByFY": "Inventory by FY", "Fund": "Fund",
+        "Sourcing": "Sourcing", "SourcingByFY": "Sourcing by FY", "KeptOutByBans": "Sourcing by FY",
         "MarginalAppropriation": "Marginal values", "MarginalCapacity": "Marginal values",
-        "Scenario": "Inputs", "Materials": "Inputs", "PerFYInputs": "Inputs", "SupplyOptions": "Inputs",
+        "Scenario": "Inputs", "Materials": "Inputs", "PerFYInputs": "Inputs by FY", "SupplyOptions": "Supply options",
         "Countries": "Inputs", "Bans": "Inputs", "Events": "Inputs", "Audit": "Audit",
     }
 
@@ -164,34 +184,42 @@ def test_charts_are_native_and_cover_each_material(example_plan, example_book) -
         return ["".join(run.t for p in c.title.tx.rich.p for run in p.r) for c in charts[sheet]]
 
     ordered = set(example_plan.tables["orders"].material)
-    assert [type(c) for c in charts["Orders"]] == [BarChart] * len(ordered)
-    assert all(c.grouping == "stacked" for c in charts["Orders"])
-    assert len(charts["Inventory"]) == len(materials) and all(isinstance(c, LineChart) for c in charts["Inventory"])
-    assert all(any(f"({code})" in t for t in titles("Inventory")) for code in materials)
+    assert [type(c) for c in charts["Orders by FY"]] == [BarChart] * len(ordered)
+    assert all(c.grouping == "stacked" for c in charts["Orders by FY"])
+    inventory = charts["Inventory by FY"]
+    assert len(inventory) == len(materials) and all(isinstance(c, LineChart) for c in inventory)
+    assert all(any(f"({code})" in t for t in titles("Inventory by FY")) for code in materials)
     assert [type(c) for c in charts["Fund"]] == [LineChart] and "floor" in titles("Fund")[0]
     floors = set(example_plan.scenario.policy.trusted_share)  # Co and Li have trusted-share floors
-    assert sorted(t.split("(")[1][:2] for t in titles("Sourcing")) == sorted(floors)
+    assert sorted(t.split("(")[1][:2] for t in titles("Sourcing by FY")) == sorted(floors)
     # each inventory chart draws two series: closing stock and goal
-    assert all(len(c.series) == 2 for c in charts["Inventory"] + charts["Sourcing"] + charts["Fund"])
-    assert not any(charts[s] for s in ("Summary", "Marginal values", "Inputs", "Audit"))
+    assert all(len(c.series) == 2 for c in inventory + charts["Sourcing by FY"] + charts["Fund"])
+    assert not any(charts[s] for s in ("Summary", "Orders", "Inventory", "Sourcing", "Marginal values", "Inputs",
+                                       "Audit"))
 
 
 def test_number_formats_frozen_panes_and_page_setup(example_book) -> None:
     wb = load_workbook(example_book)
     orders = wb["Orders"]
-    header = {cell.value: cell.column_letter for cell in orders[3]}
-    assert orders[f"{header['Cost ($M)']}4"].number_format == NUMBER_FORMATS["money"]
+    header, first = _header(wb, "Orders")
+    assert orders[f"{header['Cost ($M)']}{first}"].number_format == NUMBER_FORMATS["money"]
     assert ",," in NUMBER_FORMATS["money"]  # dollars shown as $M, value kept exact
-    assert orders[f"{header['Tonnes']}4"].number_format == "#,##0"
+    assert orders[f"{header['Tonnes']}{first}"].number_format == "#,##0"
     inventory = wb["Inventory"]
-    header = {cell.value: cell.column_letter for cell in inventory[3]}
-    assert inventory[f"{header['Coverage']}4"].number_format == "0.0%"
-    assert inventory[f"{header['FY']}4"].number_format == '"FY"0'
+    header, first = _header(wb, "Inventory")
+    assert inventory[f"{header['Coverage']}{first}"].number_format == "0.0%"
+    assert inventory[f"{header['FY']}{first}"].number_format == '"FY"0'
     for name in SHEET_ORDER:
         ws = wb[name]
-        assert ws.freeze_panes is not None and ws.freeze_panes[0] != "A", name  # first column frozen
-        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1, name
-        assert ws.sheet_properties.pageSetUpPr.fitToPage, name
+        if any(where is ws for where, _ in named_ranges(wb).values()):  # a sheet with a table
+            assert ws.freeze_panes is not None and ws.freeze_panes[0] != "A", name  # first column frozen
+        assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == ws.PAPERSIZE_LETTER, name
+        # fitted to the width only when that keeps 11 pt text at 8 pt or more; else a fixed 8 pt scale
+        assert (ws.page_setup.scale or 100) >= 73, name
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, name
+    for name in ("Orders", "Inventory", "Sourcing", "Audit"):  # a long table's header repeats on every page
+        assert wb[name].print_title_rows == f"${_header(wb, name)[1] - 1}:${_header(wb, name)[1] - 1}", name
 
 
 def test_every_column_is_wide_enough_for_what_it_shows(example_book) -> None:
@@ -219,17 +247,17 @@ def test_conditional_formatting_marks_shortfalls_deficits_and_limits(example_boo
         return found
 
     inventory = rules("Inventory")
-    header = {cell.value: cell.column_letter for cell in wb["Inventory"][3]}
+    header, first = _header(wb, "Inventory")
     shortfall = header["Shortfall (t)"]
-    assert any(ref.startswith(shortfall) and f"{shortfall}4>=" in f[0] for ref, f in inventory.items())
-    assert any('"Shortfall (t)"' in f[0] for f in inventory.values())  # the FY-across view too
+    assert any(ref.startswith(shortfall) and f"{shortfall}{first}>=" in f[0] for ref, f in inventory.items())
+    assert any('"Shortfall (t)"' in f[0] for f in rules("Inventory by FY").values())  # the FY-across view too
     fund = rules("Fund")
     assert any(f and ">1.0" in f[0] for f in fund.values())  # deficit above noise
     sourcing = " ".join(f for formulas in rules("Sourcing").values() for f in formulas)
     assert "trusted" not in sourcing  # formulas refer to cells, and both limits are checked:
-    header = {cell.value: cell.column_letter for cell in wb["Sourcing"][3]}
-    assert f"${header['Largest foreign share']}4>${header['Single-country cap']}4" in sourcing
-    assert f"${header['Trusted share']}4<${header['Trusted floor']}4" in sourcing
+    header, first = _header(wb, "Sourcing")
+    assert f"${header['Largest foreign share']}{first}>${header['Single-country cap']}{first}" in sourcing
+    assert f"${header['Trusted share']}{first}<${header['Trusted floor']}{first}" in sourcing
 
 
 def test_the_example_workbook_marks_the_shortfalls_it_has(example_book) -> None:
@@ -237,11 +265,11 @@ def test_the_example_workbook_marks_the_shortfalls_it_has(example_book) -> None:
     shortfalls, and no cell of solver noise."""
     wb = load_workbook(example_book)
     ws = wb["Inventory"]
-    header = {cell.value: cell.column_letter for cell in ws[3]}
+    header, first = _header(wb, "Inventory")
     rule = next(r for rng in ws.conditional_formatting for r in rng.rules
                 if str(rng.sqref).startswith(header["Shortfall (t)"]))
     threshold = float(rule.formula[0].split(">=")[1])
-    marked = [(ws[f"A{row}"].value, ws[f"{header['FY']}{row}"].value) for row in range(4, ws.max_row + 1)
+    marked = [(ws[f"A{row}"].value, ws[f"{header['FY']}{row}"].value) for row in range(first, ws.max_row + 1)
               if isinstance(ws[f"{header['Shortfall (t)']}{row}"].value, (int, float))
               and ws[f"{header['Shortfall (t)']}{row}"].value >= threshold]
     assert marked == [("Sb", 2027), ("Co", 2027), ("Co", 2028), ("Li", 2027), ("Li", 2028),
@@ -252,7 +280,7 @@ def test_summary_states_the_horizon_kpis_scenario_and_audit(example_plan, exampl
     wb = load_workbook(example_book)
     values = [cell.value for row in wb["Summary"].iter_rows() for cell in row if cell.value is not None]
     assert values[0] == example_plan.scenario.name
-    assert f"Solvency horizon: {example_plan.headline}" in values
+    assert f"Solvency horizon: {example_plan.headline}" in " ".join(str(v) for v in values)  # wrapped in lines
     for expected in (example_plan.scenario.description, example_plan.scenario.sha256, example_plan.solver_version,
                      example_plan.audit.summary, example_plan.kpis["total_purchase_cost"],
                      example_plan.kpis["end_fund_balance"], example_plan.solve_seconds, str(EXAMPLE)):

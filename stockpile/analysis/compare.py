@@ -17,9 +17,11 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from stockpile.errors import InputError
 from stockpile.plan.read import headline_kpis
+from stockpile.scenario import rules
 from stockpile.scenario.schema import Scenario
 from stockpile.outputs.excel.cells import plain_value
 from stockpile.outputs.excel.charts import line_chart, place_charts, plot_rows
@@ -31,7 +33,8 @@ from stockpile.outputs.workbook.inventory_sheet import SHORTFALL_HIGHLIGHT_TONNE
 
 OBJECTIVE_KPIS = ("weighted_unmet_release", "weighted_shortfall", "discounted_net_cost")
 """Headline figures that come from the solver's objective values, which a saved plan does not
-hold; they are compared only when both plans were solved here."""
+hold; a plan read from a workbook has them recomputed from its tables and scenario
+(:func:`recomputed_objectives`)."""
 
 
 @dataclass
@@ -71,14 +74,28 @@ def load_side(label: str, path: Path, solver: str | None = None) -> PlanSide:
             raise InputError(path, None, f"the saved plan fails its audit ({audit.summary}); "
                                          f"`stockpile verify {path}` lists the failing checks")
         kpis = headline_kpis(scenario, tables, {})
-        for key in OBJECTIVE_KPIS:
-            kpis.pop(key, None)
+        kpis.update(recomputed_objectives(scenario, tables))
         return PlanSide(label, path, scenario, tables, kpis, "saved plan")
     from stockpile.plan.pipeline import plan_scenario
     from stockpile.scenario.load import load_scenario
 
     plan = plan_scenario(load_scenario(path), solver)
     return PlanSide(label, path, plan.scenario, plan.tables, plan.kpis, plan.solver_version)
+
+
+def recomputed_objectives(s: Scenario, tables: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """The weighted shortfall and discounted net cost of a saved plan, from its tables alone, as
+    the model's objectives define them (model.build.define_objectives, with the same rules):
+
+        weighted shortfall   sum_{m,y} shortfall_weight(m, y) x (shortfall[m,y] + unmet_draw[m,y])
+        discounted net cost  sum_y discount_factor(y) x (purchases[y] + holding_cost[y] - sales[y])
+    """
+    inventory, fund = tables["inventory"], tables["fund"]
+    weighted = sum(rules.shortfall_weight(s, row.material, int(row.fy)) * (row.shortfall + row.unmet_draw)
+                   for row in inventory.itertuples() if row.material in s.materials)
+    cost = sum(rules.discount_factor(s, int(row.fy)) * (row.purchases + row.holding_cost - row.sales)
+               for row in fund.itertuples())
+    return {"weighted_shortfall": float(weighted), "discounted_net_cost": float(cost)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,7 +147,7 @@ def compared_figures(a: PlanSide, b: PlanSide) -> list[dict[str, Any]]:
     rows.append(dict(label="Readiness", a=ready_a, b=ready_b, kind="text", change_kind="text",
                      change="same" if ready_a == ready_b else "changed", better=None))
     for key, figure in FIGURES.items():
-        if key in a.kpis and key in b.kpis:  # objective figures only when both plans were solved here
+        if key in a.kpis and key in b.kpis:
             rows.append(_compare(figure, a.kpis[key], b.kpis[key]))
     for code in dict.fromkeys([*a.scenario.materials, *b.scenario.materials]):
         name = material_label(a.scenario if code in a.scenario.materials else b.scenario, code)
@@ -184,7 +201,8 @@ def _headline_sheet(wb: Workbook, a: PlanSide, b: PlanSide) -> None:
                Column("change", "Change (B - A)", "number")]
     placed = sheet.table("Headline", columns, [[f["label"], f["a"], f["b"], f["change"]] for f in figures],
                          top=sheet.section("Headline figures"),
-                         row_kinds=[{"a": f["kind"], "b": f["kind"], "change": f["change_kind"]} for f in figures])
+                         row_kinds=[{"a": f["kind"], "b": f["kind"], "change": _unsigned(f["change_kind"])}
+                                    for f in figures])
     for i, figure in enumerate(figures):  # the verdict is known now, so the colour is plain fill
         if figure["better"] is not None:
             change = sheet.ws.cell(row=placed.first_row + i, column=placed.col("change"))
@@ -197,7 +215,12 @@ def _headline_sheet(wb: Workbook, a: PlanSide, b: PlanSide) -> None:
         ["Horizon", f"FY{a.scenario.horizon.first_fy} to FY{a.scenario.horizon.last_fy}",
          f"FY{b.scenario.horizon.first_fy} to FY{b.scenario.horizon.last_fy}"],
         ["Made by", a.how, b.how]], top=sheet.section("The two plans"))
-    sheet.finish(freeze="B4")
+    sheet.finish()
+
+
+def _unsigned(kind: str) -> str:
+    """A change's kind without red for negative numbers: colour says better or worse, not the sign."""
+    return {"money_change": "money_delta"}.get(kind, kind)
 
 
 def _merge(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], values: list[str], change_kinds: list[str],
@@ -229,8 +252,11 @@ def _orders_sheet(wb: Workbook, a: PlanSide, b: PlanSide) -> None:
     merged["country"] = [country.get(option) for option in merged.option]
     table = [Column("fy", "FY", "fy"), Column("material", "Material"), Column("option", "Option"),
              Column("country", "Country"), *_side_columns("tonnes", "Tonnes", "tonnes", "tonnes_change"),
-             *_side_columns("cost", "Cost ($M)", "money", "money_change")]
-    sheet.table("OrdersCompared", table, records(merged, table), top=3)
+             *_side_columns("cost", "Cost ($M)", "money", "money_delta")]
+    placed = sheet.table("OrdersCompared", table, records(merged, table))
+    sheet.finish(repeat=placed)
+    sheet = Sheet(wb, "Orders by FY", "Tonnes ordered in plan A and plan B, FY by FY",
+                  "Per material and FY; change = B - A.")
 
     fys = sorted(set(a.scenario.fys) | set(b.scenario.fys))
     rows = []
@@ -244,7 +270,7 @@ def _orders_sheet(wb: Workbook, a: PlanSide, b: PlanSide) -> None:
     sheet.table("TonnesCompared", [Column("material", "Material"), Column("plan", "Plan")]
                 + fy_columns(fys, "tonnes"), rows, top=sheet.section("Tonnes ordered by material and FY"),
                 row_kinds=["tonnes", "tonnes", "tonnes_change"] * (len(rows) // 3))
-    sheet.finish(freeze="B4")
+    sheet.finish(key_columns=2)
 
 
 def _inventory_sheet(wb: Workbook, a: PlanSide, b: PlanSide) -> None:
@@ -260,12 +286,13 @@ def _inventory_sheet(wb: Workbook, a: PlanSide, b: PlanSide) -> None:
              *_side_columns("closing", "Closing (t)", "tonnes", "tonnes_change"),
              *_side_columns("shortfall", "Shortfall (t)", "tonnes", "tonnes_change"),
              *_side_columns("coverage", "Coverage", "share", "share_change")]
-    placed = sheet.table("InventoryCompared", table, records(merged, table), top=3)
+    placed = sheet.table("InventoryCompared", table, records(merged, table))
     for key in ("shortfall_a", "shortfall_b"):
         highlight(sheet.ws, placed.cells(key), f"{placed.letter(key)}{placed.first_row}>={SHORTFALL_HIGHLIGHT_TONNES}")
     _colour_changes(sheet, placed, "shortfall_change", more_is_better=False, threshold=SHORTFALL_HIGHLIGHT_TONNES)
     _colour_changes(sheet, placed, "closing_change", more_is_better=True, threshold=SHORTFALL_HIGHLIGHT_TONNES)
-    sheet.finish(freeze="C4")
+    _colour_changes(sheet, placed, "coverage_change", more_is_better=True, threshold=0.0005)
+    sheet.finish(repeat=placed)
 
 
 FUND_ITEMS = [("closing", "Closing balance"), ("appropriation", "Appropriation"), ("purchases", "Purchases"),
@@ -283,23 +310,38 @@ def _fund_sheet(wb: Workbook, a: PlanSide, b: PlanSide) -> None:
         change = [_shown(y - x, "money_change") if x is not None and y is not None else None
                   for x, y in zip(values_a, values_b)]
         rows += [[label, a.title] + values_a, [label, b.title] + values_b, [label, "Change"] + change]
-        kinds += ["money", "money", "money_change"]
+        kinds += ["money", "money", "money_delta"]
     placed = sheet.table("FundCompared", [Column("item", "Item ($M)"), Column("plan", "Plan")]
-                         + fy_columns(fys, "money"), rows, top=3, row_kinds=kinds)
-    sheet.finish(freeze="C4")
-    chart = line_chart("Fund balance: plan A and plan B", "$M", '"$"#,##0,,"M"')
+                         + fy_columns(fys, "money"), rows, row_kinds=kinds)
+    for i, (key, _) in enumerate(FUND_ITEMS):  # the change row, coloured by whether B is better
+        row = placed.first_row + 3 * i + 2
+        first, last = get_column_letter(placed.left + 2), get_column_letter(placed.right)
+        _colour_changes(sheet, placed, None, FUND_MORE_IS_BETTER[key], ZERO_SHOWN_DOLLARS,
+                        cells=f"{first}{row}:{last}{row}", cell=f"{first}{row}")
+    sheet.finish(repeat=placed, key_columns=2)
+    chart = line_chart("Fund balance: plan A and plan B", "$M", '"$"#,##0,,"M"', "FY")
     plot_rows(chart, placed, [placed.first_row, placed.first_row + 1], "plan",
               [{"color": "1F4E78"}, {"color": "E69F00", "dashed": True}])
     place_charts(sheet, [chart])
 
 
-def _colour_changes(sheet: Sheet, placed: Placed, key: str, more_is_better: bool, threshold: float) -> None:
-    cell = f"{placed.letter(key)}{placed.first_row}"
+FUND_MORE_IS_BETTER = {"closing": True, "appropriation": None, "purchases": None, "sales": None, "deficit": False}
+"""Which way a Fund line's change is better (None: neither, left uncoloured)."""
+ZERO_SHOWN_DOLLARS = 0.05e6
+
+
+def _colour_changes(sheet: Sheet, placed: Placed, key: str | None, more_is_better: bool | None, threshold: float,
+                    cells: str | None = None, cell: str | None = None) -> None:
+    """Green where the change in ``key``'s cells (or ``cells``, top-left ``cell``) is better, red where worse."""
+    if more_is_better is None:
+        return
+    cell = cell or f"{placed.letter(key)}{placed.first_row}"
+    cells = cells or placed.cells(key)
     good, bad = (f"{cell}>={threshold}", f"{cell}<=-{threshold}")
     if not more_is_better:
         good, bad = bad, good
-    highlight(sheet.ws, placed.cells(key), good, GOOD_FILL, None)
-    highlight(sheet.ws, placed.cells(key), bad, BAD_FILL, None)
+    highlight(sheet.ws, cells, good, GOOD_FILL, None)
+    highlight(sheet.ws, cells, bad, BAD_FILL, None)
 
 
 def change_lines(a: PlanSide, b: PlanSide) -> list[str]:

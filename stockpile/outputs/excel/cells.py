@@ -89,6 +89,7 @@ SHOWN_AS = {  # a number of each kind as its number format shows it, to measure 
     "money": lambda v: f"-${abs(v) / 1e6:,.1f}M", "price": lambda v: f"${v:,.0f}", "share": lambda v: f"{v:.1%}",
     "marginal": lambda v: f"{v:.4f}", "seconds": lambda v: f"{v:.3f}", "years": lambda v: f"{v:+.0f}",
     "tonnes_change": lambda v: f"{v:+,.0f}", "money_change": lambda v: f"+${abs(v) / 1e6:,.1f}M",
+    "money_delta": lambda v: f"+${abs(v) / 1e6:,.1f}M",
     "share_change": lambda v: f"{v:+.1%}",
 }
 

@@ -16,8 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from stockpile.outputs.excel.sheet import (
-    LINE_HEIGHT_POINTS, PIXELS_PER_CHARACTER, SIDE_MARGIN_INCHES, TOP_MARGIN_INCHES, Placed, Sheet,
-    first_fy_column,
+    LINE_HEIGHT_POINTS, PIXELS_PER_CHARACTER, PRINTABLE_WIDTH_PIXELS, Placed, Sheet, first_fy_column,
 )
 from stockpile.outputs.excel.cells import safe_text
 from stockpile.outputs.excel.styles import NUMBER_FORMATS
@@ -26,9 +25,8 @@ MIN_CHART_WIDTH_CM, MAX_CHART_WIDTH_CM, MAX_CHARTS_ACROSS = 14.0, 24.0, 2
 CHART_ASPECT = 0.55  # height / width: room for a legend of many countries
 CHART_GAP_PIXELS = 20
 PIXELS_PER_CM = 37.8
-# A landscape US letter page inside the margins set in Sheet.finish (96 pixels or 72 points an inch).
-PRINTABLE_WIDTH_PIXELS = (11 - 2 * SIDE_MARGIN_INCHES) * 96
-PRINTABLE_HEIGHT_POINTS = (8.5 - 2 * TOP_MARGIN_INCHES) * 72 - 30  # less the footer
+CHART_TEXT_SIZE = 1100  # hundredths of a point: axis labels, axis titles and legends at 11 pt, so
+# a chart on a sheet printed at its smallest scale (Sheet.finish) still reads at 8 pt
 
 
 def chart_title(text: str, size: int = 1200) -> Title:
@@ -39,11 +37,29 @@ def chart_title(text: str, size: int = 1200) -> Title:
     return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
-def line_chart(title: str, y_title: str, y_format: str) -> LineChart:
+def text_properties(size: int = CHART_TEXT_SIZE) -> RichText:
+    """Text properties giving a chart element's text ``size`` (hundredths of a point)."""
+    font = CharacterProperties(sz=size)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=font), endParaRPr=font, r=[])])  # no empty run
+
+
+def readable(chart: ChartBase, x_title: str | None = None, y_title: str | None = None) -> ChartBase:
+    """Axis labels, axis titles and the legend at CHART_TEXT_SIZE (clients default to 10 pt)."""
+    for axis, title in ((chart.x_axis, x_title), (chart.y_axis, y_title)):
+        axis.delete = False  # openpyxl 3.1 hides axes otherwise
+        axis.txPr = text_properties()
+        if title:
+            axis.title = chart_title(title, CHART_TEXT_SIZE)
+    if chart.legend is not None:
+        chart.legend.txPr = text_properties()
+    return chart
+
+
+def line_chart(title: str, y_title: str, y_format: str, x_title: str | None = None) -> LineChart:
     chart = LineChart()
-    chart.title, chart.y_axis.title = chart_title(title), y_title
+    chart.title = chart_title(title)
+    readable(chart, x_title, y_title)
     chart.y_axis.number_format = y_format
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
     chart.legend.position = "b"
     chart.display_blanks = "gap"
     return chart
@@ -52,9 +68,9 @@ def line_chart(title: str, y_title: str, y_format: str) -> LineChart:
 def stacked_bar_chart(title: str, y_title: str) -> BarChart:
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
-    chart.title, chart.y_axis.title = chart_title(title), y_title
+    chart.title = chart_title(title)
+    readable(chart, None, y_title)
     chart.y_axis.number_format = NUMBER_FORMATS["tonnes"]
-    chart.x_axis.delete = chart.y_axis.delete = False
     chart.legend.position = "b"
     return chart
 
@@ -93,30 +109,34 @@ def plot_rows(chart, view: Placed, rows: Sequence[int], label_key: str, styles: 
 
 
 def place_charts(sheet: Sheet, charts: Sequence[ChartBase]) -> None:
-    """Put charts below the sheet's tables, as many across as fit, sized to span the tables'
-    width (so a page printed fit-to-width is no wider than the tables and the charts are as large
-    as the page allows), with page breaks so no chart is cut in two in print."""
+    """Put charts below the sheet's tables (after :meth:`Sheet.finish`, which set the print
+    scale), as many across as fit, sized to span the tables' width (so the page is no wider than
+    the tables and the charts are as large as the page allows), with page breaks so no chart is
+    cut in two in print and none starts a page of its own needlessly."""
     if not charts:
         return
     per_row = max(1, min(MAX_CHARTS_ACROSS, len(charts),
-                         int(sheet.width_pixels // (MIN_CHART_WIDTH_CM * PIXELS_PER_CM))))
+                         int(min(sheet.width_pixels, PRINTABLE_WIDTH_PIXELS / sheet.scale)
+                             // (MIN_CHART_WIDTH_CM * PIXELS_PER_CM))))
     starts, span = _column_spans(sheet, per_row)
     width_cm = min(MAX_CHART_WIDTH_CM, max(MIN_CHART_WIDTH_CM, (span - CHART_GAP_PIXELS) / PIXELS_PER_CM))
     height_cm = width_cm * CHART_ASPECT
-    rows_per_chart = math.ceil(height_cm / 2.54 * 72 / LINE_HEIGHT_POINTS) + 2  # and a gap below
-    scale = min(1.0, PRINTABLE_WIDTH_PIXELS / max(sheet.width_pixels, width_cm * PIXELS_PER_CM))
-    block = rows_per_chart * LINE_HEIGHT_POINTS * scale  # printed height of one row of charts
+    rows_per_chart = math.ceil(height_cm / 2.54 * 72 / LINE_HEIGHT_POINTS) + 1  # and a gap below
+    block = rows_per_chart * LINE_HEIGHT_POINTS  # height of one row of charts at 100%
+    chart_height = block - LINE_HEIGHT_POINTS
     top = sheet.next_row
-    above = sheet.height_points(top - 1) * scale
-    charts_height = math.ceil(len(charts) / per_row) * block - 2 * LINE_HEIGHT_POINTS * scale  # no gap after
-    spans_pages = above + charts_height > PRINTABLE_HEIGHT_POINTS
-    rows_per_page = max(1, int(PRINTABLE_HEIGHT_POINTS // block))
+    used = sheet.last_page_points + sheet.height_points(top - 1) - sheet.height_points(sheet.ws.max_row)
     for i, chart in enumerate(charts):
         chart.width, chart.height = width_cm, height_cm
         grid_row, grid_col = divmod(i, per_row)
         row = top + grid_row * rows_per_chart
-        if spans_pages and grid_col == 0 and grid_row % rows_per_page == 0:
-            sheet.ws.row_breaks.append(Break(id=row - 1))
+        if grid_col == 0:
+            if used + chart_height > sheet.page_points and used > 0:
+                # A break after the blank row above the chart: LibreOffice draws a chart a little
+                # above its anchor row, so a break right above that row would cut its top off.
+                sheet.ws.row_breaks.append(Break(id=row - 2))
+                used = 0.0
+            used += block
         sheet.ws.add_chart(chart, f"{get_column_letter(starts[grid_col])}{row}")
 
 

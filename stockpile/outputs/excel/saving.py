@@ -19,6 +19,7 @@ def save_workbook(wb: Workbook, path: Path) -> None:
     """Save with fixed timestamps in the document properties and the zip entries."""
     wb.properties.created = wb.properties.modified = FIXED_TIMESTAMP
     wb.properties.creator = "stockpile"
+    wb.security = None  # an empty workbookProtection element is one Gnumeric does not know
     with _FixedTimeZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).save()  # openpyxl's save_workbook would stamp "now" as modified
 

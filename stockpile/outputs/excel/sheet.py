@@ -1,13 +1,25 @@
 """The sheet writer every workbook uses: a title, a note, sections and named, formatted tables,
-each column sized to what it shows and each wrapped cell given the height it needs.
+each column sized to what it shows and each wrapped cell given the height it needs, laid out to
+print on US letter landscape at no less than 8 pt.
 
 :meth:`Sheet.table` is the one table writer; :class:`Placed` says where a table went, so
-highlights and charts can name its cells.
+highlights and charts can name its cells. A table is a workbook-level defined name over its
+cells (header row included), not an Excel table object: Gnumeric reads no table parts, and a
+defined name is what every client reads (:func:`named_ranges` reads them back). Notes are
+written as lines of text one per row, never as merged cells, which Gnumeric cannot print.
+
+Printing (:meth:`Sheet.finish`): a sheet no wider than the page prints at 100%; a wider one is
+fitted to the page width only while that keeps the smallest text at 8 pt or more, and beyond
+that prints at the 8 pt scale across several pages, its label columns repeated on each. One
+table per sheet, the sheet's long table, repeats its header on every page; every other table is
+kept whole on a page (moved to the next page when it does not fit), and a long table's header
+never sits at the foot of a page.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +29,14 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 
 from stockpile.outputs.excel.cells import plain_value, put, safe_sheet_name, shown_width
 from stockpile.outputs.excel.styles import (
-    BAD_FILL, BAD_FONT, CELL_BORDER, HEADER_FILL, HEADER_FONT, NOTE_FONT, SECTION_FONT, TABLE_STYLE, TITLE_FONT,
+    BAD_FILL, BAD_FONT, BODY_POINTS, CELL_BORDER, HEADER_FILL, HEADER_FONT, NOTE_FONT, SECTION_FONT, TITLE_FONT,
     Column,
 )
 
@@ -30,11 +44,29 @@ MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 6, 45, 8.43
 """Column widths in characters; longer text wraps instead of making a column a screen wide."""
 LINE_HEIGHT_POINTS = 15  # one line of 11 pt text
 TITLE_ROW_POINTS = 21
-HEADER_PADDING = 4  # room for the filter button Excel draws in a table header
-SHORT_HEADER = 12  # headers up to this long stay on one line
+HEADER_PADDING = 1  # a character of room either side of a header's longest line
+SHORT_HEADER = 8  # headers up to this long stay on one line; longer ones wrap at words
 PIXELS_PER_CHARACTER = 7.0
 SIDE_MARGIN_INCHES, TOP_MARGIN_INCHES = 0.4, 0.5
 """The printed page's margins (left and right, top and bottom), set in :meth:`Sheet.finish`."""
+# A landscape US letter page inside those margins (96 pixels or 72 points an inch).
+PRINTABLE_WIDTH_PIXELS = (11 - 2 * SIDE_MARGIN_INCHES) * 96
+PRINTABLE_HEIGHT_POINTS = (8.5 - 2 * TOP_MARGIN_INCHES) * 72 - 40  # less the footer and some slack
+SMALLEST_PRINTED_POINTS = 8
+MIN_SCALE = (math.ceil(100 * SMALLEST_PRINTED_POINTS / BODY_POINTS) + 2) / 100
+"""The smallest print scale: the smallest text on a sheet (BODY_POINTS) prints at 8 pt, with a
+little to spare for clients' rounding."""
+WIDTH_SAFETY = 1.04
+"""Clients draw columns a little wider than Excel's character count says; a sheet is fitted to
+the page as if it were this much wider, so the client's own fit stays above the 8 pt scale."""
+NOTE_CHARACTERS = 125
+"""Notes wrap at this many characters of 11 pt text: narrower than the printed page at 100%, so a
+note's lines (overflowing the empty cells to their right) print whole on any sheet."""
+NARROWEST_TEXT = 15
+"""A text column a too-wide sheet narrows is kept at least this many characters wide."""
+TABLE_ROOM_ROWS = 3
+"""A table starting near a page's foot is moved to the next page unless its header and this many
+rows fit."""
 
 
 @dataclass
@@ -47,6 +79,7 @@ class Placed:
     left: int
     columns: list[Column]
     n_rows: int
+    start_row: int = 0  # the section title above the table (its header row if it has none)
 
     @property
     def first_row(self) -> int:
@@ -82,49 +115,66 @@ class Sheet:
 
     It remembers what each column shows, so :meth:`finish` sizes every column to fit (no ``###``,
     nothing cut off), gives wrapped cells the row height they need (LibreOffice does not grow
-    rows by itself) and wraps notes across the width of the tables, without callers measuring.
+    rows by itself) and lays the sheet out for print, without callers measuring.
     """
 
     def __init__(self, wb: Workbook, title: str, heading: str, note: str = "") -> None:
+        self.wb = wb
         self.ws = wb.create_sheet(safe_sheet_name(title, wb.sheetnames))
         self.widths: dict[int, int] = {}
         self.wrapped: list[tuple[int, int, str]] = []  # (row, column, text) of wrapped cells
-        self.notes: list[tuple[int, str]] = []  # (row, text) of notes spread across the tables
+        self.texts: dict[int, list[tuple[int, str]]] = {}  # column -> (row, text) of its longer texts
+        self.banners: list[tuple[int, PatternFill]] = []  # rows filled across the tables' width
+        self.tables: list[Placed] = []
+        self.section_start: int | None = None
+        self.scale = 1.0  # the printed scale, set in finish
+        self.last_page_points = 0.0  # how much of the last printed page the rows fill, set in finish
         put(self.ws, 1, 1, heading).font = TITLE_FONT
+        self.next_row = 3
         if note:
-            self.note(2, note)
-        self.next_row = 4
+            self.next_row = self.note(2, note) + 1
 
-    def note(self, row: int, text: str, font: Font = NOTE_FONT, fill: PatternFill | None = None):
-        """A sentence across the full width of the sheet's tables, wrapped (set up in finish)."""
-        cell = put(self.ws, row, 1, text)
-        cell.font = font
-        if fill is not None:
-            cell.fill = fill
-        self.notes.append((row, cell.value))
-        return cell
+    def note(self, row: int, text: str, font: Font = NOTE_FONT, fill: PatternFill | None = None) -> int:
+        """A note from ``row`` down, one line of text per row (wrapped here, so no client has to
+        wrap a merged cell); a ``fill`` colours its rows across the tables' width. Returns the
+        first row below it."""
+        width = int(NOTE_CHARACTERS * BODY_POINTS / (font.size or BODY_POINTS))
+        lines = [wrapped for paragraph in str(text).splitlines() or [""]
+                 for wrapped in textwrap.wrap(paragraph, width) or [""]]
+        for i, line in enumerate(lines):
+            cell = put(self.ws, row + i, 1, line)
+            cell.font = font
+            if fill is not None:
+                self.banners.append((row + i, fill))
+            if font.size and font.size > BODY_POINTS:
+                self.ws.row_dimensions[row + i].height = math.ceil(font.size * 1.4)
+        self.next_row = max(self.next_row, row + len(lines) + 1)
+        return row + len(lines)
 
     def section(self, title: str, note: str = "", row: int | None = None) -> int:
         """A section title (and note) above a table; returns the row where the table goes."""
         row = self.next_row if row is None else row
+        self.section_start = row
         put(self.ws, row, 1, title).font = SECTION_FONT
         if note:
-            self.note(row + 1, note)
-            row += 1
+            return self.note(row + 1, note)
         return row + 1
 
     def table(self, name: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], *,
               top: int | None = None, left: int = 1,
               row_kinds: Sequence[str | dict[str, str] | None] | None = None) -> Placed:
-        """Write a formatted, named Excel table; the one table writer every sheet uses.
+        """Write a formatted table named ``name`` (a workbook-level defined name over its header
+        and rows); the one table writer every sheet uses.
 
         ``rows`` hold plain values in column order. ``row_kinds`` gives a kind per row that
         overrides the numeric columns' kinds (for tables whose rows are line items in different
         units, like the Fund read across FYs), or a {column key: kind} dict for that row. An
-        empty table keeps one blank row, since an Excel table needs a data row.
+        empty table keeps one blank row, so its range has a data row.
         """
         ws, columns = self.ws, list(columns)
         top = self.next_row if top is None else top
+        start = self.section_start if self.section_start is not None and self.section_start < top else top
+        self.section_start = None
         for j, column in enumerate(columns):
             cell = put(ws, top, left + j, column.label)
             cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, CELL_BORDER
@@ -149,15 +199,17 @@ class Sheet:
                                            or ("center" if kind == "fy" else None))
                 if wrap:
                     self.wrapped.append((cell.row, cell.column, str(cell.value)))
+                if isinstance(value, str) and width > NARROWEST_TEXT:
+                    self.texts.setdefault(cell.column, []).append((cell.row, cell.value))
                 self._measure(left + j, min(width, MAX_WIDTH) + 1)
         if not rows:
             for j in range(len(columns)):
                 ws.cell(row=top + 1, column=left + j).border = CELL_BORDER
-        placed = Placed(ws, name, top, left, columns, len(rows))
+        placed = Placed(ws, name, top, left, columns, len(rows), start)
         ref = f"{get_column_letter(left)}{top}:{get_column_letter(placed.right)}{placed.last_row}"
-        table = Table(displayName=name, ref=ref)
-        table.tableStyleInfo = TABLE_STYLE
-        ws.add_table(table)
+        self.wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!"
+                                                               f"{absolute_coordinate(ref)}")
+        self.tables.append(placed)
         self.next_row = max(self.next_row, placed.last_row + 3)
         return placed
 
@@ -178,43 +230,114 @@ class Sheet:
     def width_pixels(self) -> float:
         return sum(self.width(col) * PIXELS_PER_CHARACTER + 5 for col in self.widths)
 
+    def row_points(self, row: int) -> float:
+        return self.ws.row_dimensions[row].height or (TITLE_ROW_POINTS if row == 1 else LINE_HEIGHT_POINTS)
+
     def height_points(self, last_row: int) -> float:
         """Height of rows 1..last_row on the page at 100%."""
-        return sum(self.ws.row_dimensions[row].height or (TITLE_ROW_POINTS if row == 1 else LINE_HEIGHT_POINTS)
-                   for row in range(1, last_row + 1))
+        return sum(self.row_points(row) for row in range(1, last_row + 1))
 
-    def finish(self, freeze: str | None, title_rows: str | None = None) -> Worksheet:
-        """Column widths, row heights, frozen panes and a page setup that prints readably
-        (landscape, every column on the page width, sheet name and page in the footer)."""
+    @property
+    def page_points(self) -> float:
+        """The height of a printed page in the sheet's own points (at 100%)."""
+        return PRINTABLE_HEIGHT_POINTS / self.scale
+
+    def finish(self, repeat: Placed | None = None, freeze: bool = True, key_columns: int = 1) -> Worksheet:
+        """Column widths, row heights, frozen panes and the print layout (module docstring):
+        ``repeat`` is the table whose header prints on every page (None: the sheet's longest
+        table if it is longer than a page); ``key_columns`` are the label columns repeated on
+        every page across when the sheet is too wide to fit the page at 8 pt."""
         ws = self.ws
+        self._narrow_text_columns()
         for col in self.widths:
             ws.column_dimensions[get_column_letter(col)].width = self.width(col)
         lines: dict[int, int] = {}
         for row, col, text in self.wrapped:
             lines[row] = max(lines.get(row, 1), _line_count(text, self.width(col)))
-        last_col = max(self.widths, default=1)
-        total = sum(self.width(col) for col in range(1, last_col + 1))
-        for row, text in self.notes:
-            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
-            ws.cell(row=row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-            lines[row] = max(lines.get(row, 1), _line_count(text, total * 0.95))
         for row, count in lines.items():
             if count > 1:
                 ws.row_dimensions[row].height = LINE_HEIGHT_POINTS * count
-        if freeze:
-            ws.freeze_panes = freeze
+        last_col = max(self.widths, default=1)
+        for row, fill in self.banners:
+            for col in range(1, last_col + 1):
+                ws.cell(row=row, column=col).fill = fill
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN_INCHES
         ws.page_margins.top = ws.page_margins.bottom = TOP_MARGIN_INCHES
-        if title_rows:
-            ws.print_title_rows = title_rows
+        fit = PRINTABLE_WIDTH_PIXELS / max(self.width_pixels * WIDTH_SAFETY, 1.0)
+        if fit >= 1:
+            self.scale = 1.0
+        elif fit >= MIN_SCALE:
+            self.scale = fit
+            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+        else:  # too wide to fit at 8 pt: print across pages at the 8 pt scale
+            self.scale = MIN_SCALE
+            ws.page_setup.scale = round(MIN_SCALE * 100)
+        if repeat is None:
+            long = [t for t in self.tables
+                    if self.height_points(t.last_row) - self.height_points(t.start_row - 1) > self.page_points]
+            repeat = max(long, key=lambda t: t.n_rows, default=None)
+        # Gnumeric reads one range of print titles, rows or columns, not both: a long table's
+        # header comes first, else the label columns of a sheet printed across pages.
+        if repeat is not None:
+            ws.print_title_rows = f"{repeat.header_row}:{repeat.header_row}"
+        elif fit < MIN_SCALE:
+            ws.print_title_cols = f"A:{get_column_letter(key_columns)}"
+        if freeze:
+            top = repeat or (self.tables[0] if self.tables else None)
+            if top is not None:
+                ws.freeze_panes = f"{get_column_letter(top.left + 1)}{top.header_row + 1}"
+        self._break_pages(repeat)
         ws.oddFooter.left.text = "&A"
         ws.oddFooter.right.text = "Page &P of &N"
+        for item in ("evenHeader", "evenFooter", "firstHeader", "firstFooter"):
+            setattr(ws.HeaderFooter, item, None)  # empty ones are elements Gnumeric does not know
         return ws
+
+    def _narrow_text_columns(self) -> None:
+        """A sheet too wide for the page at 8 pt has its widest text columns narrowed (down to
+        NARROWEST_TEXT characters), their longer texts wrapped, until it fits or none is left."""
+        widest = PRINTABLE_WIDTH_PIXELS / MIN_SCALE / WIDTH_SAFETY
+        while self.width_pixels > widest:
+            candidates = [col for col in self.texts if self.widths[col] > NARROWEST_TEXT]
+            if not candidates:
+                return
+            col = max(candidates, key=lambda c: self.widths[c])
+            excess = math.ceil((self.width_pixels - widest) / PIXELS_PER_CHARACTER)
+            others = [self.widths[c] for c in candidates if c != col]
+            target = max(NARROWEST_TEXT, self.widths[col] - excess, max(others, default=0) - 1)
+            self.widths[col] = target
+            for row, text in self.texts[col]:
+                if len(text) > target - 1:
+                    cell = self.ws.cell(row=row, column=col)
+                    cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal=cell.alignment.horizontal)
+                    self.wrapped.append((row, col, text))
+
+    def _break_pages(self, repeat: Placed | None) -> None:
+        """Row breaks so that every table but ``repeat`` stays whole on a page when it fits on one,
+        and no table's header sits at a page's foot; sets ``last_page_points``."""
+        starts = {t.start_row: t for t in self.tables}
+        last_row = max([t.last_row for t in self.tables] + [self.ws.max_row])
+        used, titles = 0.0, 0.0
+        for row in range(1, last_row + 1):
+            table = starts.get(row)
+            if table is not None and used > titles:
+                whole = self.height_points(table.last_row) - self.height_points(row - 1)
+                head = self.height_points(min(table.last_row, table.header_row + TABLE_ROOM_ROWS)) \
+                    - self.height_points(row - 1)
+                needed = head if table is repeat or whole > self.page_points - titles else whole
+                if used + needed > self.page_points:
+                    self.ws.row_breaks.append(Break(id=row - 1))
+                    used = titles
+            height = self.row_points(row)
+            if used + height > self.page_points:  # the client breaks the page here by itself
+                used = titles
+            used += height
+            if repeat is not None and row == repeat.header_row:
+                titles = height
+        self.last_page_points = used
 
 
 def _line_count(text: str, width: float) -> int:
@@ -228,6 +351,17 @@ def highlight(ws: Worksheet, cells: str, formula: str, fill: PatternFill = BAD_F
               font: Font | None = BAD_FONT) -> None:
     """Colour ``cells`` where ``formula`` (written for the range's top-left cell) is true."""
     ws.conditional_formatting.add(cells, FormulaRule(formula=[formula], fill=fill, font=font))
+
+
+def named_ranges(wb: Workbook) -> dict[str, tuple[Worksheet, str]]:
+    """Every table :meth:`Sheet.table` wrote, by name: its sheet and cell range (header row
+    first). Workbooks written before tables were defined names hold Excel tables; both are read."""
+    ranges = {name: (ws, ref) for ws in wb.worksheets for name, ref in ws.tables.items()}
+    for name, defined in wb.defined_names.items():
+        for title, ref in defined.destinations:
+            if title in wb.sheetnames:
+                ranges[name] = (wb[title], ref.replace("$", ""))
+    return ranges
 
 
 def records(frame: pd.DataFrame, columns: Sequence[Column]) -> list[list[Any]]:

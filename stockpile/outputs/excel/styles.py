@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openpyxl.styles import Border, Font, PatternFill, Side
-from openpyxl.worksheet.table import TableStyleInfo
 
 NUMBER_FORMATS = {
     "text": "General",
@@ -28,14 +27,18 @@ NUMBER_FORMATS = {
     "tonnes_change": "+#,##0;-#,##0;0",
     "money_change": '+"$"#,##0.0,,"M";[Red]-"$"#,##0.0,,"M";"$"0.0"M"',
     "share_change": "+0.0%;-0.0%;0.0%",
+    # A change whose colour says better or worse (compare): signed, never red by sign alone.
+    "money_delta": '+"$"#,##0.0,,"M";-"$"#,##0.0,,"M";"$"0.0"M"',
 }
 NUMERIC_KINDS = frozenset(NUMBER_FORMATS) - {"text"}
 FLOAT_KINDS = NUMERIC_KINDS - {"fy", "integer", "years"}
 
 FONT_NAME = "Calibri"
+BODY_POINTS = 11
+"""The size of the smallest text on a sheet (table cells, notes): the print scale keeps it at 8 pt."""
 TITLE_FONT = Font(name=FONT_NAME, size=16, bold=True, color="1F3864")
 SECTION_FONT = Font(name=FONT_NAME, size=12, bold=True, color="1F3864")
-NOTE_FONT = Font(name=FONT_NAME, size=10, italic=True, color="595959")
+NOTE_FONT = Font(name=FONT_NAME, size=BODY_POINTS, color="595959")  # upright: italic prints smaller
 HEADER_FONT = Font(name=FONT_NAME, bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 GRID = Side(style="thin", color="BFBFBF")
@@ -45,7 +48,10 @@ BAD_FONT = Font(color="9C0006", bold=True)
 WARN_FILL = PatternFill("solid", fgColor="FFE699", bgColor="FFE699")
 GOOD_FILL = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
 GOOD_FONT = Font(color="006100")
-TABLE_STYLE = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+STRONG_GOOD_FILL = PatternFill("solid", fgColor="63BE7B", bgColor="63BE7B")
+BANNER_BAD_FILL = PatternFill("solid", fgColor="C00000", bgColor="C00000")  # the Summary's "not solvent" banner
+BANNER_GOOD_FILL = PatternFill("solid", fgColor="375623", bgColor="375623")
+BANNER_FONT = Font(name=FONT_NAME, size=13, bold=True, color="FFFFFF")
 
 
 @dataclass(frozen=True)

@@ -28,4 +28,4 @@ def write_audit_sheet(wb: Workbook, plan: Plan) -> None:
     highlight(sheet.ws, placed.body, f'LEFT({result},4)="FAIL"')
     highlight(sheet.ws, placed.cells("result"), f'{placed.letter("result")}{placed.first_row}="pass"',
               GOOD_FILL, GOOD_FONT)
-    sheet.finish(freeze="B4", title_rows="3:3")
+    sheet.finish(repeat=placed)

@@ -33,7 +33,7 @@ def write_fund_sheet(wb: Workbook, plan: Plan) -> None:
                   "FY by FY, in $M. Red: the balance falls below its floor (a deficit).")
     fys = [int(fy) for fy in fund.fy]
     rows = [[column.label] + [plain_value(v) for v in fund[column.key]] for column in FUND_ROWS]
-    placed = sheet.table(FUND_TABLE, [Column("item", "Item ($M)")] + fy_columns(fys, "money"), rows, top=3)
+    placed = sheet.table(FUND_TABLE, [Column("item", "Item ($M)")] + fy_columns(fys, "money"), rows)
     keys = [c.key for c in FUND_ROWS]
     deficit_row, closing_row, floor_row = (placed.first_row + keys.index(k) for k in ("deficit", "closing", "floor"))
     first, last = get_column_letter(placed.left + 1), get_column_letter(placed.right)
@@ -42,8 +42,8 @@ def write_fund_sheet(wb: Workbook, plan: Plan) -> None:
               f"{first}{closing_row}<{first}{floor_row}-{ZERO_DOLLARS}")
     for col in range(placed.left, placed.right + 1):
         sheet.ws.cell(row=closing_row, column=col).font = Font(name=FONT_NAME, bold=True)
-    sheet.finish(freeze="B4", title_rows="3:3")
+    sheet.finish(repeat=placed)
 
-    chart = line_chart("Fund balance against its floor", "$M", '"$"#,##0,,"M"')
+    chart = line_chart("Fund balance against its floor", "$M", '"$"#,##0,,"M"', "FY")
     plot_rows(chart, placed, [closing_row, floor_row], "item", [SOLID_BLUE, DASHED_RED])
     place_charts(sheet, [chart])

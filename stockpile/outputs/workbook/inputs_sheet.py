@@ -1,5 +1,7 @@
-"""The Inputs sheet: the scenario as solved (after extends and data defaults), every per-FY value
-FY by FY as the model used it, and every data figure drawn from the data files with its source."""
+"""The Inputs sheets: the scenario as solved (after extends and data defaults) on Inputs, every
+per-FY value FY by FY as the model used it on Inputs by FY, the supply options and recycling
+streams on Supply options, and every data figure drawn from the data files with its source on
+Data figures. Each long table has a sheet of its own, so its header prints on every page."""
 
 from __future__ import annotations
 
@@ -18,9 +20,30 @@ from stockpile.scenario.series import Series
 from stockpile.scenario.workbook_safety import is_workbook
 
 PROVENANCE = [
-    Column("what", "What"), Column("source", "Source"), Column("value", "Value", "number"), Column("unit", "Unit"),
+    Column("what", "What"), Column("source", "Source"), Column("shown", "Value", align="right"),
     Column("status", "Status"), Column("note", "Note"),
 ]
+
+
+def figure_text(value: Any, unit: str) -> str:
+    """A data figure as a planner reads it: 60,000 t, $37,479/t, 45%, FY2028, $12.5M."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        text = str(value)
+        try:
+            value = float(text)
+        except ValueError:
+            return f"{text} {unit}".strip() if unit not in ("tag", "") else text
+    unit = str(unit or "").strip()
+    if unit == "fraction":
+        return f"{value:.1%}".replace(".0%", "%")
+    if unit == "FY":
+        return f"FY{value:.0f}"
+    if unit.startswith("$"):
+        per = unit[1:]
+        amount = f"${value / 1e6:,.1f}M" if abs(value) >= 1e6 else f"${value:,.0f}"
+        return amount + per
+    number = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.4g}"
+    return f"{number} {unit}".strip()
 
 SERIES_KINDS = {
     "goal": "tonnes", "loss_rate": "share", "pipeline": "tonnes", "draw": "tonnes", "amp_limit": "tonnes",
@@ -81,10 +104,9 @@ def input_format(scenario_file: str | None) -> str:
 def write_inputs_sheet(wb: Workbook, plan: Plan) -> None:
     s = plan.scenario
     sheet = Sheet(wb, "Inputs", "Inputs: the scenario as solved",
-                  "After extends and data defaults. Per-FY values are shown FY by FY as the model used them "
-                  "(supply prices before escalation, events, price tiers and the price multiplier). Tags "
-                  "include the country's tags and the option's kind; lead time is in FYs; escalation is a "
-                  "year.")
+                  "After extends and data defaults. Per-FY values: sheet Inputs by FY; supply options and "
+                  "recycling streams: sheet Supply options; every figure from the data files with its source: "
+                  "sheet Data figures.")
     # Tables share the sheet's columns, so each puts names in A and its longest text in B.
     sheet.key_values("Scenario", [
         ("Name", s.name, "text"), ("Description", s.description, "text"),
@@ -102,23 +124,6 @@ def write_inputs_sheet(wb: Workbook, plan: Plan) -> None:
         Column("opening", "Opening inventory", "tonnes"), Column("disposal", "Disposal allowed")],
         [[code, m.name, m.unit, m.weight, m.opening_inventory, "yes" if m.disposal.allowed else "no"]
          for code, m in s.materials.items()], top=sheet.section("Materials"))
-
-    rows, kinds = _series_rows(s)
-    sheet.table("PerFYInputs", [Column("item", "Item"), Column("parameter", "Parameter")] + fy_columns(s.fys),
-                rows, top=sheet.section("Values by FY"), row_kinds=kinds)
-
-    sheet.table("SupplyOptions", [
-        Column("name", "Option"), Column("tags", "Tags"), Column("material", "Material"),
-        Column("kind", "Kind"), Column("country", "Country"), Column("lead_time", "Lead time", "integer"),
-        Column("first_fy", "First FY", "fy"), Column("last_fy", "Last FY", "fy"),
-        Column("escalation", "Escalation", "share"), Column("tiers", "Price tiers")],
-        [[o.name, ", ".join(effective_tags(s, o)), o.material, option_kind(o), o.country, o.lead_time,
-          o.first_fy, o.last_fy, getattr(o, "escalation", None), _tiers_text(o)] for o in s.options],
-        top=sheet.section("Supply options and recycling streams"))
-
-    sheet.table("Countries", [Column("country", "Country"), Column("tags", "Tags")],
-                [[country, ", ".join(tags)] for country, tags in s.countries.items()],
-                top=sheet.section("Countries"))
     sheet.table("Bans", [Column("material", "Material"), Column("reason", "Reason"), Column("tag", "Tag"),
                          Column("countries", "Countries"), Column("from_fy", "From FY", "fy")],
                 [[b.material, b.reason, b.tag, ", ".join(b.countries), b.from_fy] for b in s.policy.bans],
@@ -129,14 +134,42 @@ def write_inputs_sheet(wb: Workbook, plan: Plan) -> None:
         Column("availability", "Availability", "share"), Column("price", "Price multiplier", "number")],
         [[key, e.description, e.country, e.material, e.from_fy, e.to_fy, e.availability, e.price]
          for key, e in s.events.items()], top=sheet.section("Events"))
+    sheet.table("Countries", [Column("country", "Country"), Column("tags", "Tags")],
+                [[country, ", ".join(tags)] for country, tags in s.countries.items()],
+                top=sheet.section("Countries"))
+    sheet.finish()
 
+    by_fy = Sheet(wb, "Inputs by FY", "Inputs FY by FY",
+                  "Every per-FY value of the scenario as the model used it (supply prices before escalation, "
+                  "events, price tiers and the price multiplier).")
+    rows, kinds = _series_rows(s)
+    placed = by_fy.table("PerFYInputs", [Column("item", "Item"), Column("parameter", "Parameter")] + fy_columns(s.fys),
+                         rows, row_kinds=kinds)
+    by_fy.finish(repeat=placed, key_columns=2)
+
+    options = Sheet(wb, "Supply options", "Supply options and recycling streams",
+                    "Tags include the country's tags and the option's kind; lead time is in FYs; escalation is a "
+                    "year.")
+    placed = options.table("SupplyOptions", [
+        Column("name", "Option"), Column("tags", "Tags"), Column("material", "Material"),
+        Column("kind", "Kind"), Column("country", "Country"), Column("lead_time", "Lead time", "integer"),
+        Column("first_fy", "First FY", "fy"), Column("last_fy", "Last FY", "fy"),
+        Column("escalation", "Escalation", "share"), Column("tiers", "Price tiers")],
+        [[o.name, ", ".join(effective_tags(s, o)), o.material, option_kind(o), o.country, o.lead_time,
+          o.first_fy, o.last_fy, getattr(o, "escalation", None), _tiers_text(o)] for o in s.options])
+    options.finish(repeat=placed)
+
+    figures = Sheet(wb, "Data figures", "Data figures used",
+                    "Every figure drawn from the data files, with its source and status. Amber: an inferred "
+                    "figure or an assumption.")
     provenance = plan.provenance
-    top = sheet.section("Data figures used", "Every figure drawn from the data files, with its source and "
-                        "status. Amber: an inferred figure or an assumption.")
     if provenance is None or provenance.empty:
-        put(sheet.ws, top, 1, "None: every figure in this scenario is written in the scenario file itself.")
-    else:
-        placed = sheet.table("DataFigures", PROVENANCE, records(provenance, PROVENANCE), top=top)
-        status = f"${placed.letter('status')}{placed.first_row}"
-        highlight(sheet.ws, placed.body, f'OR({status}="inferred",{status}="assumption")', WARN_FILL, None)
-    sheet.finish(freeze="B3")
+        put(figures.ws, figures.next_row, 1, "None: every figure in this scenario is written in the scenario file "
+            "itself.")
+        figures.finish()
+        return
+    shown = provenance.assign(shown=[figure_text(v, u) for v, u in zip(provenance["value"], provenance["unit"])])
+    placed = figures.table("DataFigures", PROVENANCE, records(shown, PROVENANCE))
+    status = f"${placed.letter('status')}{placed.first_row}"
+    highlight(figures.ws, placed.body, f'OR({status}="inferred",{status}="assumption")', WARN_FILL, None)
+    figures.finish(repeat=placed)

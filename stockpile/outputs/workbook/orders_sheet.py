@@ -1,6 +1,6 @@
-"""The Orders sheet: every order the plan places (origin and refining country), then tonnes by
-origin country, by refining country and cost by material FY by FY, and a stacked bar chart of
-each material's orders by origin country."""
+"""The Orders sheet: every order the plan places (origin and refining country); then the Orders by FY
+sheet: tonnes by origin country, by refining country and cost by material FY by FY, and a stacked bar
+chart of each material's orders by origin country."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from openpyxl import Workbook
 
 from stockpile.outputs.excel.cells import plain_value
 from stockpile.outputs.excel.charts import HOME_COLOUR, PALETTE, place_charts, plot_rows, stacked_bar_chart
+from stockpile.outputs.excel.sheet import Sheet
 from stockpile.outputs.excel.styles import Column
-from stockpile.outputs.workbook.sheet_parts import by_fy_view, long_table_sheet, material_label
+from stockpile.outputs.workbook.sheet_parts import VIEW_KEY_COLUMNS, by_fy_view, long_table_sheet, material_label
 from stockpile.plan.read import ORDER_COLUMNS, Plan
 
 ORDERS_TABLE = "Orders"
-"""The Excel table read_workbook reads back (the views below it are not read)."""
+"""The table read_workbook reads back (the views on Orders by FY are not read)."""
 ORDERS = [
     Column("fy", "FY", "fy"), Column("material", "Material"), Column("option", "Option"),
     Column("kind", "Kind"), Column("country", "Origin (mined in)"),
@@ -27,9 +28,14 @@ assert [c.key for c in ORDERS] == ORDER_COLUMNS
 def write_orders_sheet(wb: Workbook, plan: Plan) -> None:
     s, orders = plan.scenario, plan.tables["orders"]
     fys = list(s.fys)
-    sheet, _ = long_table_sheet(
-        wb, "Orders", "Orders", "Each row is one order placed in an FY; its tonnes arrive in the delivery FY. Below: "
-        "tonnes by origin country, by refining country and cost by material, FY by FY, and a chart per material.", ORDERS_TABLE, ORDERS, orders)
+    sheet, placed = long_table_sheet(
+        wb, "Orders", "Orders", "Each row is one order placed in an FY; its tonnes arrive in the delivery FY. "
+        "Tonnes by origin country, by refining country and cost by material, FY by FY, with a chart per material: sheet Orders by FY.",
+        ORDERS_TABLE, ORDERS, orders)
+    sheet.finish(repeat=placed)
+    sheet = Sheet(wb, "Orders by FY", "Orders FY by FY",
+                  "Tonnes ordered by origin country, by refining country and cost by material in each FY, and a chart per material of "
+                  "its orders by country (from the Orders sheet).")
 
     rows, blocks = [], {}  # blocks: material -> (first, end) row offsets in the view, for its chart
     if not orders.empty:
@@ -56,7 +62,7 @@ def write_orders_sheet(wb: Workbook, plan: Plan) -> None:
                          + [float(mine.loc[mine.fy == fy, "cost"].sum()) if not mine.empty else 0.0 for fy in fys])
     by_fy_view(sheet, "CostByMaterial", "Cost of orders by material and FY ($M)", "Options", cost_rows, fys,
                "money")
-    sheet.finish(freeze="B4")
+    sheet.finish(key_columns=VIEW_KEY_COLUMNS)
 
     charts = []
     for code, (first, end) in blocks.items():

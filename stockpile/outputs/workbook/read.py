@@ -14,6 +14,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from stockpile.errors import InputError
+from stockpile.outputs.excel.sheet import named_ranges
 from stockpile.outputs.excel.styles import FLOAT_KINDS, NUMERIC_KINDS, Column
 from stockpile.outputs.workbook.fund_sheet import FUND_ROWS, FUND_TABLE
 from stockpile.outputs.workbook.inventory_sheet import INVENTORY, INVENTORY_TABLE
@@ -46,7 +47,7 @@ def read_workbook(path: Path) -> tuple[Scenario, dict[str, pd.DataFrame]]:
     path = Path(path)
     check_workbook_archive(path)
     try:
-        wb = load_workbook(path, data_only=True)  # not read_only: named tables are needed
+        wb = load_workbook(path, data_only=True)  # not read_only: older plans hold Excel tables, which it skips
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
         raise InputError(path, None, f"not a readable .xlsx workbook ({exc.__class__.__name__})") from None
     scenario = _embedded_scenario(path, wb)
@@ -123,14 +124,11 @@ def _nesting(text: str) -> int:
 
 
 class _TableReader:
-    """Reads the named Excel tables of a plan workbook, each problem an InputError at sheet!cell."""
+    """Reads the named tables (defined names, or Excel tables in older plans) of a plan workbook, each problem an InputError at sheet!cell."""
 
     def __init__(self, path: Path, wb):
         self.path = path
-        self.grids = {}
-        for ws in wb.worksheets:
-            for name, ref in ws.tables.items():
-                self.grids[name] = (ws, ref)
+        self.grids = named_ranges(wb)
 
     def error(self, table: str, cell, reason: str) -> InputError:
         ws = self.grids[table][0]

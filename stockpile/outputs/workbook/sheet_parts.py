@@ -1,6 +1,7 @@
 """What several plan sheets share: a material's label, a sheet headed by one of the plan's long
-tables, and the FY-across views below the long tables (Material, a label column, then one column
-per FY) that the charts draw from."""
+tables, and the FY-across views on the sheet after it (Material, a label column, then one column
+per FY) that the charts draw from. The views have a sheet of their own so that the long table's
+header, which prints on every page of its sheet, never heads a page of something else."""
 
 from __future__ import annotations
 
@@ -22,15 +23,21 @@ def material_label(s: Scenario, code: str) -> str:
 
 def long_table_sheet(wb: Workbook, title: str, heading: str, note: str, name: str, columns: Sequence[Column],
                      frame: pd.DataFrame) -> tuple[Sheet, Placed]:
-    """A sheet whose first table, in row 3 below its heading and note, is ``frame`` (one of the
-    plan's long tables: orders, inventory, sourcing, audit checks) as the Excel table ``name``."""
+    """A sheet whose one table, below its heading and note, is ``frame`` (one of the plan's long
+    tables: orders, inventory, sourcing, audit checks) as the table ``name``, its header repeated
+    on every printed page."""
     sheet = Sheet(wb, title, heading, note)
-    return sheet, sheet.table(name, columns, records(frame, columns), top=3)
+    placed = sheet.table(name, columns, records(frame, columns))
+    return sheet, placed
+
+
+VIEW_KEY_COLUMNS = 2
+"""A view's label columns (Material and the row's label), repeated on each page across in print."""
 
 
 def by_fy_view(sheet: Sheet, name: str, title: str, label: str, rows: list[list[Any]], fys: Sequence[int],
                kind: str = "number", row_kinds: Sequence[str] | None = None) -> Placed:
-    """An FY-across view below a long table: Material, a label column, then one column per FY."""
+    """An FY-across view: Material, a label column, then one column per FY."""
     columns = [Column("material", "Material"), Column("label", label)] + fy_columns(fys, kind)
     return sheet.table(name, columns, rows, top=sheet.section(title), row_kinds=row_kinds)
 

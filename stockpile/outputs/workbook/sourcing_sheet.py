@@ -1,15 +1,18 @@
 """The Sourcing sheet: shares of each FY's orders from trusted sources, covered nations and the
-largest single foreign country, by origin and by refiner, against the policy limits, then the same FY across, with a chart
-of each material's trusted share against its floor."""
+largest single foreign country, by origin and by refiner, against the policy limits; then the Sourcing by FY
+sheet: the same FY across, with a chart of each material's trusted share against its floor, and the
+suppliers each ban keeps out."""
 
 from __future__ import annotations
 
 from openpyxl import Workbook
 
 from stockpile.outputs.excel.charts import DASHED_RED, SOLID_BLUE, line_chart, place_charts, plot_rows
-from stockpile.outputs.excel.sheet import fy_cells, highlight
+from stockpile.outputs.excel.sheet import Sheet, fy_cells, highlight
 from stockpile.outputs.excel.styles import WARN_FILL, Column
-from stockpile.outputs.workbook.sheet_parts import long_table_sheet, material_label, measure_row_cells, measures_view
+from stockpile.outputs.workbook.sheet_parts import (
+    VIEW_KEY_COLUMNS, long_table_sheet, material_label, measure_row_cells, measures_view,
+)
 from stockpile.plan.bans import kept_out_by_bans
 from stockpile.plan.read import SOURCING_COLUMNS, Plan
 
@@ -17,7 +20,7 @@ SHARE_TOLERANCE = 1e-6
 """A share equal to its limit is within it; only shares past it by more than this are coloured."""
 
 SOURCING_TABLE = "Sourcing"
-"""The Excel table read_workbook reads back (the view below it is not read)."""
+"""The table read_workbook reads back (the view on Sourcing by FY is not read)."""
 SOURCING = [
     Column("material", "Material"), Column("fy", "FY", "fy"), Column("ordered", "Ordered (t)", "tonnes"),
     Column("trusted_share", "Trusted share", "share"), Column("trusted_floor", "Trusted floor", "share"),
@@ -46,7 +49,8 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
     s, sourcing = plan.scenario, plan.tables["sourcing"]
     sheet, placed = long_table_sheet(
         wb, "Sourcing", "Sourcing", "Shares of each FY's orders (blank: nothing ordered). Red: a trusted share below "
-        "its floor or one foreign country (origin or refiner) above its single-country cap. Amber: orders from covered nations.",
+        "its floor or one foreign country (origin or refiner) above its single-country cap. Amber: orders from covered nations. "
+        "The same FY by FY, with a chart per material, and the suppliers each ban keeps out: sheet Sourcing by FY.",
         SOURCING_TABLE, SOURCING, sourcing)
     ws = sheet.ws
 
@@ -62,6 +66,12 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
               f"AND(ISNUMBER({at('largest_refiner_share')}),ISNUMBER({at('refiner_cap')}),"
               f"{at('largest_refiner_share')}>{at('refiner_cap')}+{SHARE_TOLERANCE})")
     highlight(ws, placed.cells("covered_share"), f"N({at('covered_share')})>{SHARE_TOLERANCE}", WARN_FILL, None)
+    sheet.finish(repeat=placed)
+
+    sheet = Sheet(wb, "Sourcing by FY", "Sourcing FY by FY",
+                  "Each material's shares of orders against the policy limits in each FY (from the Sourcing sheet), "
+                  "and a chart per material of its trusted share against its floor. Red: past a limit.")
+    ws = sheet.ws
 
     view = measures_view(sheet, "SourcingByFY", "Shares against policy limits, FY by FY", s, sourcing,
                          SOURCING_MEASURES)
@@ -83,14 +93,14 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
             top=sheet.section("Suppliers kept out by bans",
                               "Each ban and the suppliers it keeps out; what a ban costs is measured by "
                               "re-solving the scenario without it (blank: not measured)."))
-    sheet.finish(freeze="B4")
+    sheet.finish(key_columns=VIEW_KEY_COLUMNS)
 
     with_floor = [code for code in s.materials if (sourcing[sourcing.material == code].trusted_floor > 0).any()]
     charts = []
     for code in with_floor or list(s.materials):
         first = view.first_row + list(s.materials).index(code) * len(SOURCING_MEASURES)
         charts.append(line_chart(f"{material_label(s, code)}: trusted share against its floor",
-                                 "share of tonnes", "0%"))
+                                 "share of tonnes", "0%", "FY"))
         plot_rows(charts[-1], view, [first, first + 1], "label", [SOLID_BLUE, DASHED_RED])
         charts[-1].y_axis.scaling.min, charts[-1].y_axis.scaling.max = 0, 1
     place_charts(sheet, charts)

@@ -6,33 +6,35 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from stockpile.outputs.excel.cells import plain_value
 from stockpile.outputs.excel.sheet import Sheet, highlight
-from stockpile.outputs.excel.styles import BAD_FILL, FONT_NAME, GOOD_FILL, Column
+from stockpile.outputs.excel.styles import BAD_FILL, BANNER_BAD_FILL, BANNER_FONT, BANNER_GOOD_FILL, GOOD_FILL, Column
 from stockpile.outputs.summary import package_version
 from stockpile.outputs.workbook.sheet_parts import material_label
 from stockpile.outputs.workbook.inventory_sheet import SHORTFALL_HIGHLIGHT_TONNES
-from stockpile.plan.read import Plan
+from stockpile.plan.read import Plan, appropriation_to_avoid_deficit
 from stockpile.plan.reproduce import record
 from stockpile.scenario.schema import Scenario
 
 HOW_TO_READ = [
     ("Summary", "This page: the solvency horizon, headline figures, the scenario and how the plan was made."),
-    ("Orders", "Every order the plan places: FY, option, country, tonnes, delivery FY and cost. Below: "
-               "tonnes by country and cost by material FY by FY, and a stacked bar chart per material."),
+    ("Orders", "Every order the plan places: FY, option, country, tonnes, delivery FY and cost."),
+    ("Orders by FY", "Tonnes by country and cost by material FY by FY, and a stacked bar chart per material."),
     ("Inventory", "Stock of each material each FY: opening, deliveries, disposals, draws, closing, goal "
-                  "and shortfall. Below: closing stock against goal FY by FY, with a chart per material."),
+                  "and shortfall."),
+    ("Inventory by FY", "Closing stock against goal FY by FY, with a chart per material."),
     ("Fund", "The NDS Transaction Fund FY by FY: balance, appropriation, revenue, spending and costs, "
              "with a chart of the balance against its floor."),
     ("Sourcing", "Shares of each year's orders from trusted sources, covered nations and the largest "
-                 "single foreign country, against the policy limits. Below: the same FY by FY, and a "
-                 "chart of the trusted share against its floor."),
+                 "single foreign country, against the policy limits."),
+    ("Sourcing by FY", "The same shares FY by FY, and a chart per material of the trusted share against its floor."),
     ("Marginal values", "What one more $1M of appropriation or one more tonne of capacity would do for "
                         "readiness; blank or 0 means it would not help."),
-    ("Inputs", "The scenario as solved (after extends and data defaults) and every data figure used, "
-               "with its source and status."),
+    ("Inputs", "The scenario as solved (after extends and data defaults): materials, countries, bans, events."),
+    ("Inputs by FY", "Every per-FY value of the scenario, FY by FY, as the model used it."),
+    ("Supply options", "Every supply option and recycling stream: tags, country, lead time, FYs, price tiers."),
+    ("Data figures", "Every figure drawn from the data files, with its source and status."),
     ("Audit", "Each check the independent audit ran on this plan, and its result."),
     ("Conventions", "Money in $M (cells hold exact dollars: select one to see it); quantities in tonnes "
                     "of contained metal; FY = U.S. fiscal year. Red marks a shortfall, a Fund deficit "
@@ -68,14 +70,16 @@ def headline_rows(kpis: dict[str, Any], s: Scenario) -> list[tuple[str, Any, str
 def write_summary_sheet(wb: Workbook, plan: Plan) -> None:
     s, kpis = plan.scenario, plan.kpis
     sheet = Sheet(wb, "Summary", s.name)
-    solvent = kpis.get("solvent_through_fy") == s.horizon.last_fy
-    sheet.note(2, f"Solvency horizon: {plan.headline}", Font(name=FONT_NAME, size=13, bold=True),
-               GOOD_FILL if solvent else BAD_FILL)
-    sheet.note(3, kpis["readiness_summary"][:1].upper() + kpis["readiness_summary"][1:],
-               Font(name=FONT_NAME, size=11, bold=True))
+    solvent = kpis.get("first_shortfall_fy") is None and kpis.get("first_deficit_fy") is None
+    below = sheet.note(2, f"Solvency horizon: {plan.headline}", BANNER_FONT,
+                       BANNER_GOOD_FILL if solvent else BANNER_BAD_FILL)
+    sheet.note(below, kpis["readiness_summary"][:1].upper() + kpis["readiness_summary"][1:])
 
     sheet.key_values("Headline", headline_rows(kpis, s), top=sheet.section("Headline figures"),
                      labels=("Figure", "Value"))
+    deficit_note = _deficit_note(plan)
+    if deficit_note:
+        sheet.note(sheet.next_row - 2, deficit_note)
 
     inventory, orders = plan.tables["inventory"], plan.tables["orders"]
     last = s.horizon.last_fy
@@ -124,7 +128,23 @@ def write_summary_sheet(wb: Workbook, plan: Plan) -> None:
 
     sheet.table("HowToRead", [Column("sheet", "Sheet"), Column("what", "What it shows")], HOW_TO_READ,
                 top=sheet.section("How to read this workbook"))
-    sheet.finish(freeze="B3")
+    sheet.finish()
+
+
+def _deficit_note(plan: Plan) -> str:
+    """How the total Fund deficit and the appropriation that avoids it relate (two different sums)."""
+    fund = plan.tables["fund"]
+    deficits = fund[fund.deficit > 0]
+    if deficits.empty:
+        return ""
+    needed = appropriation_to_avoid_deficit(fund)
+    text = (f"The total Fund deficit adds up each FY's gap below the floor: "
+            f"${deficits.deficit.sum() / 1e6:,.1f}M over {len(deficits)} FYs.")
+    if needed:
+        text += (f" Money carries from one FY to the next, so a dollar added once closes the gap in every later "
+                 f"FY: ${sum(needed.values()) / 1e6:,.1f}M more appropriation by FY{max(needed)}, the largest "
+                 f"single FY's gap, avoids every deficit with the same orders.")
+    return text
 
 
 def _reproducibility_rows(plan: Plan) -> list[tuple[str, Any, str]]:

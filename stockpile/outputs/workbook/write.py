@@ -1,4 +1,4 @@
-"""Writing the planner's workbook: the eight sheets in order, then the hidden ``_scenario`` sheet
+"""Writing the planner's workbook: the sheets in order (SHEET_ORDER), then the hidden ``_scenario`` sheet
 holding the resolved scenario as canonical JSON (what read_workbook and ``stockpile verify`` read)."""
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from stockpile.plan.read import Plan
 SCENARIO_SHEET = "_scenario"
 CELL_CHUNK = 30_000  # Excel holds at most 32,767 characters in a cell
 
-SHEET_ORDER = ("Summary", "Orders", "Inventory", "Fund", "Sourcing", "Marginal values", "Inputs", "Audit")
+SHEET_ORDER = ("Summary", "Orders", "Orders by FY", "Inventory", "Inventory by FY", "Fund", "Sourcing",
+               "Sourcing by FY", "Marginal values", "Inputs", "Inputs by FY", "Supply options", "Data figures", "Audit")
 
 
 def write_workbook(plan: Plan, path: Path) -> None:
