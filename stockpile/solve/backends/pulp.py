@@ -17,7 +17,11 @@ import pulp
 from stockpile.errors import SolveError
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.solve.backends.highs import Basis, highs_status
+from stockpile.solve.backends.names import UniqueFileNames
 from stockpile.solve.status import SolverRun, SolveStatus
+
+PULP_REWRITES = "/"
+"""Characters of the file names (stockpile.solve.backends.names) that PuLP itself turns into ``_``."""
 
 
 def cbc_path() -> str:
@@ -43,6 +47,8 @@ class PulpBackend:
         self.lp = lp
         self.solver = solver
         self.problem = pulp.LpProblem(lp.name, pulp.LpMinimize)
+        self._col_names = UniqueFileNames(also=PULP_REWRITES)
+        self._row_names = UniqueFileNames(also=PULP_REWRITES)
         self.columns = [self._add_column(lp, c) for c in range(lp.n_cols)]
         self.rows: dict[int, pulp.LpConstraint] = {}
         self._added_rows = 0
@@ -60,7 +66,7 @@ class PulpBackend:
     def _add_column(self, lp: LinearProgram, col: int) -> pulp.LpVariable:
         lower, upper = lp.col_lower[col], lp.col_upper[col]
         return self.problem.add_variable(
-            f"x{col}_{_safe(lp.col_name(col))}",
+            self._col_names(lp.col_name(col)),
             lowBound=None if lower == -INF else lower,
             upBound=None if upper == INF else upper,
         )
@@ -69,19 +75,29 @@ class PulpBackend:
         """Add to the PuLP problem the rows added to the LP since the last call.
 
         A row with an infinite right-hand side constrains nothing; it is left out until
-        :meth:`set_rhs` gives it a finite one (LP and MPS files cannot carry it).
+        :meth:`set_rhs` gives it a finite one (LP and MPS files cannot carry it). So is a row with
+        no terms that 0 satisfies (``partner_share[m,y]`` at a floor of 100% with only trusted
+        options): PuLP would write it with a dummy column, and some readers stop on it. One that
+        0 does not satisfy is kept: the model is infeasible, and the solver must say so.
         """
         for row in range(self._added_rows, self.lp.n_rows):
-            if abs(self.lp.row_rhs[row]) != INF:
+            if abs(self.lp.row_rhs[row]) != INF and not self._empty_and_satisfied(row):
                 self._add_row(row)
         self._added_rows = self.lp.n_rows
+
+    def _empty_and_satisfied(self, row: int) -> bool:
+        lp = self.lp
+        if lp.row_cols[row]:
+            return False
+        rhs, sense = lp.row_rhs[row], lp.row_sense[row]
+        return rhs == 0 if sense == "=" else (rhs <= 0 if sense == ">=" else rhs >= 0)
 
     def _add_row(self, row: int) -> None:
         lp = self.lp
         senses = {"=": pulp.LpConstraintEQ, ">=": pulp.LpConstraintGE, "<=": pulp.LpConstraintLE}
         expr = pulp.LpAffineExpression([(self.columns[c], a) for c, a in zip(lp.row_cols[row], lp.row_coefs[row])])
         constraint = pulp.LpConstraint(expr, senses[lp.row_sense[row]], rhs=lp.row_rhs[row])
-        self.problem.addConstraint(constraint, f"r{row}_{_safe(lp.row_name(row))}")
+        self.problem.addConstraint(constraint, self._row_names(lp.row_name(row)))
         self.rows[row] = constraint
 
     def set_rhs(self, row: int, rhs: float) -> None:
@@ -203,6 +219,3 @@ def read_cbc_solution(path: Path) -> tuple[float, list[float], list[float]]:
     doubles = struct.unpack_from(f"={2 * rows + 2 * cols}d", data, offset + 8)
     return objective, list(doubles[rows:2 * rows]), list(doubles[2 * rows:2 * rows + cols])
 
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in name)[:80]
