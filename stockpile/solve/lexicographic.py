@@ -54,6 +54,9 @@ def objective_scale(terms: dict[int, float]) -> float:
     return 2.0 ** -round(math.log2(largest)) if largest > 0 else 1.0
 
 
+DUALS_READ = ("deficit", "shortfall")
+"""The stages whose values and duals are always read back (others only where a later stage needs them)."""
+
 WEIGHTED_SPAN = 2.0 ** 40
 """The most the weighted objective's largest coefficient may exceed its smallest priority's largest
 (after scaling, 1): about 1e12, where double precision still resolves the small terms (1e-16 x 1e12
@@ -235,10 +238,11 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
                 continue
             if name == "shortfall" and write_model is not None:
                 backend.write(write_model, objective=lp.objectives.get(name, {}))
-            # Values are read back where used: the readiness duals, the final plan, and a stage
+            # Values are read back where used: the deficit and readiness duals (explain ranks limits
+            # by the deficit stage's when the Fund is in deficit), the final plan, and a stage
             # whose successor has nothing to minimise (and so keeps this stage's plan).
             later = OBJECTIVES[stage + 1:]
-            values = name == "shortfall" or not later or not lp.objectives.get(later[0])
+            values = name in DUALS_READ or not later or not lp.objectives.get(later[0])
             final = run_stage(name, lp.objectives.get(name, {}), values, from_previous=name == "cost")
             if name == "shortfall":
                 readiness = final
