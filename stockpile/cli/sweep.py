@@ -124,9 +124,8 @@ def min_budget(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing workbook.")] = False,
 ) -> None:
     """The least appropriation that keeps the stockpile solvent through an FY, and the plan at it."""
-    from stockpile.analysis.min_budget import SHAPES, least_budget
+    from stockpile.analysis.min_budget import SHAPES, least_budget, money_cannot_reach
     from stockpile.outputs.files import atomic_write, check_writable
-    from stockpile.plan.pipeline import plan_scenario
     from stockpile.scenario.load import load_scenario
     from stockpile.scenario.series import parse_fy
     from stockpile.outputs.workbook.write import write_workbook
@@ -148,15 +147,20 @@ def min_budget(
                                                 f"FY{s.horizon.first_fy}..FY{s.horizon.last_fy}")
         answer = least_budget(s, through_fy, shape, tolerance, solver or "highs", s.solver.time_limit)
         if answer is None:
-            errors.print(f"no appropriation keeps {s.name!r} solvent through FY{through_fy}: even unlimited money "
-                         f"leaves a shortfall (capacity, lead times or policy bind, not the budget). "
-                         f"`stockpile solve` shows where.")
+            why = money_cannot_reach(s, through_fy, solver or "highs", time_limit=s.solver.time_limit)
+            errors.print(f"no appropriation keeps {s.name!r} solvent through FY{through_fy}: "
+                         + (why.sentence(s) if why is not None else
+                            "capacity, lead times or policy bind, not the budget (`stockpile solve` shows where)"))
             raise typer.Exit(1)
-        plan = plan_scenario(answer.scenario, solver)
+        plan = answer.plan
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
     console.print(f"least appropriation keeping {s.name!r} solvent through FY{through_fy}: "
-                  f"{answer.description} (exact LP optimum {answer.exact:,.6g}, rounded up)")
+                  f"{answer.description} (LP bound {answer.exact:,.6g}, rounded up)")
+    if answer.amount > answer.least_any_plan:
+        console.print(f"  (a plan solvent through FY{through_fy} exists from {answer.description_of(answer.least_any_plan)}, "
+                      f"but stockpile's plan, which keeps the Fund's total deficit over the whole horizon least "
+                      f"first, is solvent through FY{through_fy} only from the amount above)")
     console.print(f"plan at that amount: {plan.headline}")
     if output is not None:
         console.print(f"workbook: {output}")
