@@ -191,3 +191,40 @@ def test_trusted_share_floor_cost_and_no_policy() -> None:
     # Only an untrusted option: the floor forbids every order, so it costs the whole goal.
     assert table.key.tolist() == ["policy.trusted_share.X"]
     assert table.shortfall_tonne_years.iloc[0] == pytest.approx(300.0)
+
+
+def _deficit_scenario() -> Path:
+    """The shipped scenario whose plan runs the Fund into deficit (fy2023-retrospective.toml: no
+    new appropriation), found by solving rather than by name, should the file be renamed."""
+    for path in sorted((ROOT / "scenarios").glob("*.toml")):
+        if plan_scenario(load_scenario(path)).kpis["total_deficit"] > 0:
+            return path
+    raise AssertionError("no shipped scenario has a Fund deficit")
+
+
+def test_with_a_deficit_explain_ranks_the_deficit_stages_limits_and_names_the_appropriation() -> None:
+    """The headline says more appropriation avoids the deficit; the first binding limit explain
+    names is an appropriation, with the deficit stage's marginal value: $1M more in an FY removes
+    $1M of deficit in every later FY in deficit (money carries forward), checked by re-solving."""
+    path = _deficit_scenario()
+    scenario = load_scenario(path)
+    explanation = explain_scenario(scenario, policy_costs=False)
+    assert explanation.stage == "deficit"
+    assert "more appropriation" in explanation.plan.headline
+    first = explanation.bindings[0]
+    assert first.key.startswith("fund.appropriation."), first.key
+    text = explanation.text()
+    ranked = [line for line in text.splitlines() if line.startswith("  1. ")]
+    assert ranked and "appropriation binds (fund.appropriation." in ranked[0], text
+    assert "reduces the Fund's total deficit by" in ranked[0]
+    # Finite difference: $1M more in that FY lowers the total deficit by the marginal value.
+    raw = to_plain(scenario)
+    fy = first.fy
+    appropriation = {str(y): scenario.fund.appropriation.at(y) + (1e6 if y == fy else 0.0) for y in scenario.fys}
+    raw["fund"]["appropriation"] = appropriation
+    richer = plan_scenario(scenario_from_dict(raw))
+    drop = explanation.plan.kpis["total_deficit"] - richer.kpis["total_deficit"]
+    assert drop == pytest.approx(first.value, rel=1e-6)
+    result = runner.invoke(app, ["explain", str(path), "--no-policy-costs"])
+    assert result.exit_code == 0, result.output
+    assert "No limit binds" not in result.output

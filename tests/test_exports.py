@@ -18,6 +18,7 @@ from stockpile.cli.app import app
 from stockpile.model.build import build
 from stockpile.plan.pipeline import plan_scenario
 from stockpile.scenario.load import load_scenario
+from stockpile.solve.backends.highs import exportable_rows
 from stockpile.solve.backends.names import ALLOWED, MAX_LENGTH, file_name, file_names
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
@@ -62,11 +63,12 @@ def test_exported_rows_and_columns_carry_stockpile_names(exported, suffix) -> No
 
 
 def test_the_exported_names_are_the_models_own(exported) -> None:
-    """Every column of the model appears under its own name (rows: all but the inactive one)."""
+    """Every column of the model appears under its own name (rows: all but the inactive one and
+    any without terms)."""
     lp = build(load_scenario(BASELINE)).lp
     cols, rows = names_in(exported["mps"])
     assert cols == file_names(lp.col_name(c) for c in range(lp.n_cols))
-    model_rows = file_names(lp.row_name(r) for r in range(lp.n_rows))
+    model_rows = file_names(lp.row_name(r) for r in exportable_rows(lp))
     assert rows[:lp.n_rows] == model_rows
 
 
@@ -82,16 +84,58 @@ def test_file_names_keep_the_allowed_characters_and_stay_unique() -> None:
     assert first != second and len(first) == len(second) == MAX_LENGTH
 
 
-@needs_glpsol
-@pytest.mark.parametrize("suffix, flag", [("lp", "--lp"), ("mps", "--freemps")])
-def test_glpsol_reads_the_exported_model_and_finds_the_readiness_optimum(exported, tmp_path, suffix, flag) -> None:
-    report = tmp_path / "glpsol.txt"
-    done = subprocess.run([GLPSOL, flag, str(exported[suffix]), "-o", str(report)],
+SCENARIOS = sorted(BASELINE.parent.glob("*.toml"))
+GLPSOL_FLAGS = {"lp": "--lp", "mps": "--freemps"}
+
+
+def glpsol_optimum(path: Path, report: Path) -> float:
+    """GLPK's optimum of a model file (its report prints 10 significant digits)."""
+    done = subprocess.run([GLPSOL, GLPSOL_FLAGS[path.suffix[1:]], str(path), "-o", str(report)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "OPTIMAL LP SOLUTION FOUND" in done.stdout, done.stdout
-    text = report.read_text()
-    assert "balance(Sb,2028)" in text
-    objective = float(re.search(r"Objective:\s+\S+ = (\S+)", text).group(1))
-    readiness = plan_scenario(load_scenario(BASELINE)).objective_values["shortfall"]
-    assert objective == pytest.approx(readiness, rel=1e-6, abs=1e-9)
+    return float(re.search(r"Objective:\s+\S+ = (\S+)", report.read_text()).group(1))
+
+
+def row_lengths(path: Path) -> list[int]:
+    """The number of terms of each row of a model file, as HiGHS reads it."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(path)) == highspy.HighsStatus.kOk
+    lp = h.getLp()
+    if lp.a_matrix_.format_ != highspy.MatrixFormat.kColwise:
+        raise AssertionError("expected a column-wise matrix")
+    lengths = [0] * lp.num_row_
+    for row in lp.a_matrix_.index_:
+        lengths[row] += 1
+    return lengths
+
+
+@needs_glpsol
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_glpsol_reads_every_shipped_export_and_finds_the_readiness_optimum(path, tmp_path) -> None:
+    """Every shipped scenario's --write-lp, in both formats: no row without terms, and GLPK's
+    optimum is stockpile's readiness objective to 1e-6 (msp-only.toml has partner_share rows a
+    100% floor empties; they are left out)."""
+    readiness = None
+    for suffix in ("lp", "mps"):
+        model = tmp_path / f"model.{suffix}"
+        plan = plan_scenario(load_scenario(path), write_model=model)
+        readiness = plan.objective_values["shortfall"]
+        assert min(row_lengths(model)) >= 1, f"{model.name} has a row with no terms"
+        assert glpsol_optimum(model, tmp_path / "glpsol.txt") == pytest.approx(readiness, rel=1e-6, abs=1e-9)
+
+
+@needs_glpsol
+@pytest.mark.parametrize("solver", ["cbc", "highs-pulp"])
+def test_exports_through_pulp_carry_names_and_no_empty_row(solver, tmp_path) -> None:
+    """The PuLP routes write the same names (``balance(Sb,2028)``) and leave out the same empty rows."""
+    path = BASELINE.parent / "msp-only.toml"
+    for suffix in ("lp", "mps"):
+        model = tmp_path / f"model.{suffix}"
+        plan = plan_scenario(load_scenario(path), solver=solver, write_model=model)
+        cols, rows = names_in(model)
+        assert "balance(Sb,2028)" in rows and "inv(Sb,2028)" in cols
+        assert min(row_lengths(model)) >= 1
+        assert glpsol_optimum(model, tmp_path / "glpsol.txt") == pytest.approx(
+            plan.objective_values["shortfall"], rel=1e-6, abs=1e-9)

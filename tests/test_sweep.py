@@ -269,6 +269,7 @@ def test_min_budget_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "$19.8M every FY" in result.output and out.exists()
     result = runner.invoke(app, ["min-budget", str(BASELINE), "--through", "FY2030"])
-    assert result.exit_code == 1 and "even unlimited money" in result.output
+    assert result.exit_code == 1 and "even with unlimited money FY2028 is short: antimony" in result.output
+    assert "the limits that bind: capacity of" in result.output
     result = runner.invoke(app, ["min-budget", str(RETRO), "--through", "FY2045"])
     assert result.exit_code == 2 and "outside the horizon" in result.output

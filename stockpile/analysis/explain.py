@@ -23,12 +23,14 @@ from stockpile.model.families import row_family
 from stockpile.solve.relaxations import LimitContext, Relaxation, row_relaxations
 from stockpile.solve.units import format_value
 from stockpile.model.build import MONEY_SCALE, StockpileModel
-from stockpile.plan.read import ZERO_TONNES, Plan
+from stockpile.plan.read import ZERO_DOLLARS, ZERO_TONNES, Plan
 from stockpile.scenario.schema import Scenario
 from stockpile.solve.lexicographic import Solution
 
 DUAL_TOL = 1e-9
 """A dual below this is zero: the limit does not bind."""
+MONEY_STAGES = ("deficit", "cost")
+"""Stages whose objective is money ($M in the model): their marginal values are shown in dollars."""
 STEP = 0.10
 """Limits are ranked by the effect of loosening them by this share of their value."""
 
@@ -57,10 +59,12 @@ class Binding:
     def gain(self) -> str:
         gain = (f"reduces weighted shortfall by {self.value:.4g}" if self.stage == "shortfall"
                 else f"reduces the weighted objective by {self.value:.4g}" if self.stage == "weighted"
+                else f"reduces the Fund's total deficit by {_dollars(self.value)}" if self.stage == "deficit"
                 else f"saves {_dollars(self.value)} of discounted cost")
         if self.value < 0:
             gain = (f"raises weighted shortfall by {-self.value:.4g}" if self.stage == "shortfall"
                     else f"raises the weighted objective by {-self.value:.4g}" if self.stage == "weighted"
+                    else f"raises the Fund's total deficit by {_dollars(-self.value)}" if self.stage == "deficit"
                     else f"costs {_dollars(-self.value)} more")
         return gain
 
@@ -123,7 +127,7 @@ def binding_limits(model: StockpileModel, solution: Solution, stage: str = "shor
     if stage == "shortfall" and s.objective.mode == "weighted":
         stage = "weighted"
     x = solution.x
-    scale = MONEY_SCALE if stage == "cost" else 1.0  # cost-stage duals are $M per unit: show $
+    scale = MONEY_SCALE if stage in MONEY_STAGES else 1.0  # their duals are $M per unit: show $
     ctx = LimitContext.of(s, lp)
     out: list[Binding] = []
     for row in range(min(lp.n_rows, len(duals))):
@@ -372,13 +376,17 @@ class Explanation:
 
         lines = [scenario_title(s), self.plan.headline, ""]
         objective = {"shortfall": "the weighted shortfall (sum of weight x shortfall / goal)",
-                     "weighted": "the weighted objective", "cost": "the discounted net cost"}[self.stage]
+                     "weighted": "the weighted objective", "cost": "the discounted net cost",
+                     "deficit": "the Fund's total deficit"}[self.stage]
         if not self.bindings:
             lines.append("No limit binds: no appropriation, capacity, floor, ban or cap changes the plan's "
                          "objectives at the margin.")
         else:
             if self.stage == "cost":
                 lines.append("The plan meets every goal, so nothing binds readiness; the limits that bind its cost:")
+            elif self.stage == "deficit":
+                lines.append(f"The Fund is in deficit (${self.plan.kpis['total_deficit'] / 1e6:,.1f}M in all), so "
+                             f"solvency comes first: the limits that bind it (the deficit stage's marginal values):")
             sentences = grouped_sentences(self.bindings)
             lines.append(f"Binding limits ({len(sentences)}), ranked by how much a 10% looser limit would "
                          f"reduce {objective} (to first order):")
@@ -407,6 +415,11 @@ def explain_scenario(scenario: Scenario, solver: str | None = None, time_limit: 
     bindings = binding_limits(model, solution, stage)
     if scenario.objective.mode == "weighted":
         stage = "weighted"
+    elif solution.objective_values.get("deficit", 0.0) * MONEY_SCALE > ZERO_DOLLARS and (
+            deficit_bindings := binding_limits(model, solution, "deficit")):
+        # With a deficit, readiness is solved with solvency held: its duals say nothing of what
+        # would restore the Fund, which is what the headline's "more appropriation" is about.
+        stage, bindings = "deficit", deficit_bindings
     elif not bindings or plan.kpis["weighted_shortfall"] <= 1e-9:
         stage, bindings = "cost", binding_limits(model, solution, "cost")
     costs = (policy_cost_table(scenario, plan, solver, time_limit, model=model, solution=solution)

@@ -153,10 +153,9 @@ def min_budget(
 
     Exits 1 when no amount does (capacity, lead times or policy bind, not money).
     """
-    from stockpile.analysis.min_budget import SHAPES, least_budget
+    from stockpile.analysis.min_budget import SHAPES, least_budget, money_cannot_reach
     from stockpile.outputs.files import atomic_write
     from stockpile.outputs.workbook.write import write_workbook
-    from stockpile.plan.pipeline import plan_scenario
     from stockpile.scenario.load import load_scenario
     from stockpile.scenario.series import parse_fy
 
@@ -180,23 +179,29 @@ def min_budget(
         document = {"scenario": {"name": s.name, "file": str(scenario), "sha256": s.sha256},
                     "through_fy": through_fy, "shape": shape, "found": answer is not None}
         if answer is None:
-            write_json(json_path, json_document(document), force)
-            errors.print(f"no appropriation keeps {s.name!r} solvent through FY{through_fy}: even unlimited money "
-                         f"leaves a shortfall (capacity, lead times or policy bind, not the budget). "
-                         f"`stockpile solve` shows where.")
+            why = money_cannot_reach(s, through_fy, solver or "highs", time_limit=s.solver.time_limit)
+            write_json(json_path, json_document({**document, "why": None if why is None else why.sentence(s)}), force)
+            errors.print(f"no appropriation keeps {s.name!r} solvent through FY{through_fy}: "
+                         + (why.sentence(s) if why is not None else
+                            "capacity, lead times or policy bind, not the budget (`stockpile solve` shows where)"))
             raise typer.Exit(1)
-        plan = plan_scenario(answer.scenario, solver)
+        plan = answer.plan
         if output is not None:
             atomic_write(output, lambda tmp: write_workbook(plan, tmp), force=force)
         write_json(json_path, json_document({
             **document, "amount": answer.amount, "exact": answer.exact, "description": answer.description,
+            "least_any_plan": answer.least_any_plan,
             "plan": {"headline": plan.headline, "kpis": plan.kpis},
             "workbook": None if output is None else str(output)}), force)
     exact = money(answer.exact) if shape == "flat" else f"{answer.exact:.4f} x"
     if shape == "flat" and answer.amount - answer.exact < 0.05e6:
         exact = f"${answer.exact / 1e6:,.2f}M"  # one decimal would read the same as the rounded amount
     headline.print(f"least appropriation keeping {s.name!r} solvent through FY{through_fy}: "
-                   f"{answer.description} (the least is {exact}, rounded up)")
+                   f"{answer.description} (the LP's least is {exact}, rounded up)")
+    if answer.amount > answer.least_any_plan:
+        console.print(f"  (a plan solvent through FY{through_fy} exists from {answer.description_of(answer.least_any_plan)}, "
+                      f"but stockpile's plan, which keeps the Fund's total deficit over the whole horizon least "
+                      f"first, is solvent through FY{through_fy} only from the amount above)")
     console.print(f"plan at that amount: {plan.headline}")
     written("workbook", output)
     written("summary", json_path)

@@ -34,7 +34,7 @@ def solve_scenario(scenario: Scenario, solver: str | None = None, time_limit: fl
         raise diagnose_failure(scenario, exc, time_limit) from None
     plan = read_plan(model, solution)
     plan.provenance = scenario.provenance
-    plan.audit = audit_plan(scenario, plan.tables)
+    plan.audit = audit_plan(scenario, plan.tables, plan.objective_values, plan.kpis)
     if not plan.audit.ok:
         raise AuditError(f"the solved plan failed its audit ({plan.audit.summary}); "
                          f"this is a defect in stockpile, please report it with the scenario")

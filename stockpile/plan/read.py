@@ -84,6 +84,22 @@ def _clean(value: float, zero: float) -> float:
     return 0.0 if abs(value) < zero else float(value)
 
 
+def _order_cost(model: StockpileModel, option, fy: int, x: list[float]) -> float:
+    """Dollars of one order as the solver priced it: its order column's (or its tier columns')
+    coefficient in that FY's spend, times their values. Not re-derived from the scenario's rules,
+    so the independent audit, which prices every order itself, checks the model's prices."""
+    lp, spend = model.lp, model.spend_terms[fy]
+    order = lp.col("order", option.material, option.name, fy)
+    if order in spend:
+        return spend[order] * x[order] * MONEY_SCALE
+    cost, k = 0.0, 1
+    while lp.has_col("buy", option.material, option.name, k, fy):
+        buy = lp.col("buy", option.material, option.name, k, fy)
+        cost += spend.get(buy, 0.0) * max(x[buy], 0.0) * MONEY_SCALE
+        k += 1
+    return cost
+
+
 def read_plan(model: StockpileModel, solution: Solution) -> Plan:
     """Turn the solver's column values into the plan tables."""
     s, lp, x = model.scenario, model.lp, solution.x
@@ -97,8 +113,7 @@ def read_plan(model: StockpileModel, solution: Solution) -> Plan:
             tonnes = value("order", option.material, option.name, fy)
             if tonnes <= 0:
                 continue
-            price = rules.unit_price(s, option, fy)
-            cost = rules.tiered_cost(option, price, tonnes)
+            cost = _order_cost(model, option, fy, x)
             orders.append(dict(
                 fy=fy, material=option.material, option=option.name, kind=option_kind(option),
                 country=option.country, refiner=rules.refiner(option),

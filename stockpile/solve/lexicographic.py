@@ -55,12 +55,60 @@ def objective_scale(terms: dict[int, float]) -> float:
     return 2.0 ** -round(math.log2(largest)) if largest > 0 else 1.0
 
 
+DUALS_READ = ("deficit", "shortfall")
+"""The stages whose values and duals are always read back (others only where a later stage needs them)."""
+
+WEIGHTED_SPAN = 2.0 ** 40
+"""The most the weighted objective's largest coefficient may exceed its smallest priority's largest
+(after scaling, 1): about 1e12, where double precision still resolves the small terms (1e-16 x 1e12
+is far below HiGHS's 1e-7 tolerances)."""
+
+
+def objective_weights(objective) -> dict[str, float]:
+    """Each priority's weight in the weighted mode: ``objective.<name>_weight``, the last (cost) 1.
+
+    Weights are read by name for every objective in :data:`OBJECTIVES`, so a priority added there
+    (with its ``<name>_weight`` setting) is weighed without a change here.
+    """
+    return {name: (1.0 if name == OBJECTIVES[-1] else float(getattr(objective, f"{name}_weight")))
+            for name in OBJECTIVES}
+
+
+def weighted_terms(lp: LinearProgram, objective) -> dict[int, float]:
+    """sum_k weight_k x objective_k as {column: coefficient} (:func:`objective_weights`)."""
+    terms: dict[int, float] = {}
+    for name, weight in objective_weights(objective).items():
+        for col, coef in lp.objectives.get(name, {}).items():
+            terms[col] = terms.get(col, 0.0) + weight * coef
+    return terms
+
+
+def weighted_scale(lp: LinearProgram, objective) -> float:
+    """The power of two that brings the *least* weighted priority's largest coefficient near 1.
+
+    :func:`objective_scale` brings the largest coefficient near 1; with a deficit weight of 1e6 that
+    puts cost coefficients (0.01 $M a tonne) near 1e-8, below HiGHS's and CBC's absolute optimality
+    tolerances (1e-7), and the solver stops at a plan that trades shortfall for cost wrongly. Here
+    every priority's terms reach the solver at 1 or more, and the largest at most
+    :data:`WEIGHTED_SPAN` times that (weights further apart than 1e12 between priorities are
+    rounded towards lexicographic; README, "Weighted mode").
+    """
+    weights = objective_weights(objective)
+    largest = [weights[name] * max(abs(c) for c in lp.objectives[name].values())
+               for name in OBJECTIVES if lp.objectives.get(name)]
+    largest = [value for value in largest if value > 0]
+    if not largest:
+        return 1.0
+    scale = 2.0 ** -round(math.log2(min(largest)))
+    return min(scale, WEIGHTED_SPAN * 2.0 ** -round(math.log2(max(largest))))
+
+
 def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
     """Rows ``lexicographic[k]`` for every priority k but the last (release, deficit, shortfall):
     objective_k <= +inf.
 
     Each stays inactive until its stage is solved, then gets the right-hand side
-    ``value_k + max(absolute_tolerance, relative_tolerance * |value_k|)``; or 0 when the optimum
+    ``value_k + max(absolute_tolerance, relative_tolerance * magnitude_k)`` (:func:`objective_magnitude`); or 0 when the optimum
     is 0 (within the absolute tolerance) and every term is a nonnegative column with a positive
     coefficient, which then holds each of them at 0 (presolve removes them, and no bound of 1e-9
     troubles the solver). Added before the first stage so the model's shape is the same in every
@@ -72,13 +120,27 @@ def add_lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
             for name in OBJECTIVES[:-1] if lp.objectives.get(name)}
 
 
-def _lexicographic_rhs(lp: LinearProgram, name: str, value: float, objective) -> float:
-    """The right-hand side of ``lexicographic[name]`` once its stage's optimum is ``value``."""
+def objective_magnitude(lp: LinearProgram, name: str, value: float, x: list[float] | None) -> float:
+    """The size of what an objective adds up: sum_j |c_j x_j| over its terms (|value| without values).
+
+    A stage's tolerance is relative to this, not to the optimum itself: the net cost is purchases
+    less sales, and a deficit or shortfall optimum near 0 is still a sum of terms the solver
+    computed to its own precision.
+    """
+    if x is None:
+        return abs(value)
+    return max(abs(value), sum(abs(coef * x[col]) for col, coef in lp.objectives.get(name, {}).items()))
+
+
+def _lexicographic_rhs(lp: LinearProgram, name: str, value: float, objective, x: list[float] | None = None) -> float:
+    """The right-hand side of ``lexicographic[name]`` once its stage's optimum is ``value``:
+    ``value + max(absolute_tolerance, relative_tolerance x`` :func:`objective_magnitude` ``)``."""
     terms = lp.objectives[name]
     if abs(value) <= objective.absolute_tolerance and all(
             coef > 0 and lp.col_lower[col] >= 0 for col, coef in terms.items()):
         return 0.0
-    return value + max(objective.absolute_tolerance, objective.relative_tolerance * abs(value))
+    return value + max(objective.absolute_tolerance,
+                       objective.relative_tolerance * objective_magnitude(lp, name, value, x))
 
 
 def _lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
@@ -123,7 +185,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
     started = time.perf_counter()
 
     def run_stage(name: str, terms: dict[int, float], values: bool = True, trial: bool = False,
-                  from_previous: bool = False) -> SolverRun:
+                  from_previous: bool = False, scale: float | None = None) -> SolverRun:
         if not terms and stages:
             # Nothing to minimise (e.g. no goals): the last stage's plan is optimal, every dual 0.
             # Not sent to the solver: PuLP would add a dummy column CBC's MPS reader rejects.
@@ -134,7 +196,7 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
             return run
         remaining = deadline - time.perf_counter()
         basis = (start_bases or {}).get(name)
-        scale = objective_scale(terms)
+        scale = objective_scale(terms) if scale is None else scale
         scaled = {col: coef * scale for col, coef in terms.items()} if scale != 1.0 else terms
         run = (backend.solve(scaled, max(remaining, 0.01), start_basis=basis, values=values,
                              from_previous=from_previous and basis is None) if remaining > 0
@@ -153,16 +215,10 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
         return run
 
     if not lexicographic:
-        weights = {"release": objective.release_weight, "deficit": objective.deficit_weight,
-                   "shortfall": objective.shortfall_weight, "cost": 1.0}
-        assert tuple(weights) == OBJECTIVES, "every priority needs its weight in the weighted mode"
-        terms: dict[int, float] = {}
-        for name, weight in weights.items():
-            for col, coef in lp.objectives.get(name, {}).items():
-                terms[col] = terms.get(col, 0.0) + weight * coef
+        terms = weighted_terms(lp, objective)
         if write_model is not None:
             backend.write(write_model, objective=terms)
-        final = readiness = run_stage("weighted", terms)
+        final = readiness = run_stage("weighted", terms, scale=weighted_scale(lp, objective))
     else:
         for row in rows.values():
             backend.set_rhs(row, INF)
@@ -191,15 +247,16 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
                 backend.set_rhs(rows["deficit"], INF)
             if name == "shortfall" and write_model is not None:
                 backend.write(write_model, objective=terms)
-            # Values are read back where used: the readiness duals, the final plan, and a stage
+            # Values are read back where used: the deficit and readiness duals (explain ranks limits
+            # by the deficit stage's when the Fund is in deficit), the final plan, and a stage
             # whose successor has nothing to minimise (and so keeps this stage's plan).
             later = OBJECTIVES[stage + 1:]
-            values = name == "shortfall" or not later or not lp.objectives.get(later[0])
+            values = name in DUALS_READ or not later or not lp.objectives.get(later[0])
             final = run_stage(name, terms, values, from_previous=name == "cost")
             if name == "shortfall":
                 readiness = final
             if name in rows:
-                backend.set_rhs(rows[name], _lexicographic_rhs(lp, name, final.objective, objective))
+                backend.set_rhs(rows[name], _lexicographic_rhs(lp, name, final.objective, objective, final.x))
     x = final.x
     return Solution(
         status=SolveStatus.OPTIMAL,

@@ -217,16 +217,38 @@ class HighsBackend:
         """Write the current model as an LP or MPS file (HiGHS picks the format by suffix).
 
         Rows and columns are named here, not when the model is passed: names are only for files
-        (``balance(Sb,2028)``, see :mod:`stockpile.solve.backends.names`), and solves stay as fast."""
+        (``balance(Sb,2028)``, see :mod:`stockpile.solve.backends.names`), and solves stay as fast.
+        Rows with no terms are left out (:func:`exportable_rows`): GLPK stops on them. The file is
+        written from a copy, so the loaded model and its basis stay as they were."""
+        import highspy
+
         self.sync_rows()
         if objective is not None:
             self._set_costs(objective)
         lp = self.lp
+        copy = highspy.Highs()
+        copy.setOptionValue("output_flag", False)
+        copy.passModel(self.highs.getLp())
+        kept = exportable_rows(lp)
+        dropped = sorted(set(range(lp.n_rows)) - set(kept))
+        if dropped:
+            copy.deleteRows(len(dropped), dropped)
         for col, name in enumerate(file_names(lp.col_name(c) for c in range(lp.n_cols))):
-            self.highs.passColName(col, name)
-        for row, name in enumerate(file_names(lp.row_name(r) for r in range(lp.n_rows))):
-            self.highs.passRowName(row, name)
-        self.highs.writeModel(str(path))
+            copy.passColName(col, name)
+        for row, name in enumerate(file_names(lp.row_name(r) for r in kept)):
+            copy.passRowName(row, name)
+        copy.writeModel(str(path))
+
+
+def exportable_rows(lp: LinearProgram) -> list[int]:
+    """The rows an exported model keeps: every row with at least one term.
+
+    A row with no terms (``partner_share[m,y]`` when every option orderable that FY is trusted
+    and the floor is 100%: each coefficient trusted - floor is 0) constrains nothing when its
+    right-hand side admits 0, which it does whenever a model is written (the deficit stage was
+    solved first, so no row is infeasible on its own).
+    """
+    return [row for row in range(lp.n_rows) if lp.row_cols[row]]
 
 
 def highs_status(status) -> SolveStatus:

@@ -27,18 +27,27 @@ def file_name(name: str) -> str:
     return text[:MAX_LENGTH]
 
 
-def file_names(names: Iterable[str]) -> list[str]:
-    """Each name as :func:`file_name`, kept unique: a name already taken (``a b`` and ``a_b``
-    both give ``a_b``) gets ``~2``, ``~3``, ... in the order met."""
-    out: list[str] = []
-    taken: set[str] = set()
-    for name in names:
-        base = candidate = file_name(name)
+class UniqueFileNames:
+    """:func:`file_name` of each name given, kept unique: a name already taken (``a b`` and ``a_b``
+    both give ``a_b``) gets ``~2``, ``~3``, ... in the order met. ``also`` maps further characters
+    to ``_`` first (PuLP rewrites ``/`` itself, which could make two names one)."""
+
+    def __init__(self, also: str = ""):
+        self.taken: set[str] = set()
+        self.also = str.maketrans({ch: "_" for ch in also})
+
+    def __call__(self, name: str) -> str:
+        base = candidate = file_name(name.translate(self.also))
         n = 1
-        while candidate in taken:
+        while candidate in self.taken:
             n += 1
             suffix = f"~{n}"
             candidate = base[:MAX_LENGTH - len(suffix)] + suffix
-        taken.add(candidate)
-        out.append(candidate)
-    return out
+        self.taken.add(candidate)
+        return candidate
+
+
+def file_names(names: Iterable[str]) -> list[str]:
+    """Each name as :func:`file_name`, kept unique (:class:`UniqueFileNames`), in the order met."""
+    unique = UniqueFileNames()
+    return [unique(name) for name in names]

@@ -7,6 +7,7 @@ instead (:func:`stockpile.solve.backends.highs.highs_status`).
 from __future__ import annotations
 
 import shutil
+import struct
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +18,11 @@ from stockpile.errors import SolveError
 from stockpile.model.lp import INF, LinearProgram
 from stockpile.solve.backends.highs import Basis, highs_status
 from stockpile.solve.backends.solver_output import new_highs, solver_stdout_diverted, solver_talks
+from stockpile.solve.backends.names import UniqueFileNames
 from stockpile.solve.status import SolverRun, SolveStatus
+
+PULP_REWRITES = "/"
+"""Characters of the file names (stockpile.solve.backends.names) that PuLP itself turns into ``_``."""
 
 
 def cbc_path() -> str:
@@ -43,6 +48,8 @@ class PulpBackend:
         self.lp = lp
         self.solver = solver
         self.problem = pulp.LpProblem(lp.name, pulp.LpMinimize)
+        self._col_names = UniqueFileNames(also=PULP_REWRITES)
+        self._row_names = UniqueFileNames(also=PULP_REWRITES)
         self.columns = [self._add_column(lp, c) for c in range(lp.n_cols)]
         self.rows: dict[int, pulp.LpConstraint] = {}
         self._added_rows = 0
@@ -58,7 +65,7 @@ class PulpBackend:
     def _add_column(self, lp: LinearProgram, col: int) -> pulp.LpVariable:
         lower, upper = lp.col_lower[col], lp.col_upper[col]
         return self.problem.add_variable(
-            f"x{col}_{_safe(lp.col_name(col))}",
+            self._col_names(lp.col_name(col)),
             lowBound=None if lower == -INF else lower,
             upBound=None if upper == INF else upper,
         )
@@ -67,19 +74,29 @@ class PulpBackend:
         """Add to the PuLP problem the rows added to the LP since the last call.
 
         A row with an infinite right-hand side constrains nothing; it is left out until
-        :meth:`set_rhs` gives it a finite one (LP and MPS files cannot carry it).
+        :meth:`set_rhs` gives it a finite one (LP and MPS files cannot carry it). So is a row with
+        no terms that 0 satisfies (``partner_share[m,y]`` at a floor of 100% with only trusted
+        options): PuLP would write it with a dummy column, and some readers stop on it. One that
+        0 does not satisfy is kept: the model is infeasible, and the solver must say so.
         """
         for row in range(self._added_rows, self.lp.n_rows):
-            if abs(self.lp.row_rhs[row]) != INF:
+            if abs(self.lp.row_rhs[row]) != INF and not self._empty_and_satisfied(row):
                 self._add_row(row)
         self._added_rows = self.lp.n_rows
+
+    def _empty_and_satisfied(self, row: int) -> bool:
+        lp = self.lp
+        if lp.row_cols[row]:
+            return False
+        rhs, sense = lp.row_rhs[row], lp.row_sense[row]
+        return rhs == 0 if sense == "=" else (rhs <= 0 if sense == ">=" else rhs >= 0)
 
     def _add_row(self, row: int) -> None:
         lp = self.lp
         senses = {"=": pulp.LpConstraintEQ, ">=": pulp.LpConstraintGE, "<=": pulp.LpConstraintLE}
         expr = pulp.LpAffineExpression([(self.columns[c], a) for c, a in zip(lp.row_cols[row], lp.row_coefs[row])])
         constraint = pulp.LpConstraint(expr, senses[lp.row_sense[row]], rhs=lp.row_rhs[row])
-        self.problem.addConstraint(constraint, f"r{row}_{_safe(lp.row_name(row))}")
+        self.problem.addConstraint(constraint, self._row_names(lp.row_name(row)))
         self.rows[row] = constraint
 
     def set_rhs(self, row: int, rhs: float) -> None:
@@ -141,14 +158,33 @@ class PulpBackend:
         return SolverRun(highs_status(status), detail=self.problem.solverModel.modelStatusToString(status))
 
     def _solve_cbc(self, time_limit: float) -> SolverRun:
+        """CBC through PuLP, its values read back at full precision.
+
+        PuLP reads CBC's text solution, which prints 8 significant digits: a 24,000 t goal's
+        shortfall comes back 5e-4 t off, and a stage optimum 2e-8 relative below the true one
+        (the next stage, holding it, is then infeasible). CBC is asked to also save its solution
+        in binary (``saveSolution``, after the solve), and the values and duals are taken from
+        there; PuLP's reading still gives the status.
+        """
         with tempfile.TemporaryDirectory(prefix="stockpile-cbc-") as tmp:
+            binary = Path(tmp) / "solution.bin"
             solver = pulp.COIN_CMD(path=cbc_path(), msg=solver_talks(), mip=False,
-                                   timeLimit=max(1, int(time_limit)), keepFiles=False)
+                                   timeLimit=max(1, int(time_limit)), keepFiles=False,
+                                   options=["initialSolve", f"saveSolution {binary}"])
             solver.tmpDir = tmp
             with solver_stdout_diverted():
                 self.problem.solve(solver)
+            full = read_cbc_solution(binary) if binary.exists() else None
         status, sol_status = self.problem.status, self.problem.sol_status
         if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal:
+            constraints = list(self.rows.values())  # in the order added, as PuLP writes them
+            if full is None or len(full[1]) != len(constraints) or len(full[2]) != len(self.problem.variables()):
+                return SolverRun(SolveStatus.ERROR, detail="CBC wrote no full-precision solution")
+            duals, values = full[1], full[2]
+            for variable, value in zip(self.problem.variables(), values):
+                variable.varValue = value
+            for constraint, dual in zip(constraints, duals):
+                constraint.pi = dual
             return SolverRun(SolveStatus.OPTIMAL, detail="Optimal")
         if status == pulp.LpStatusInfeasible:
             return SolverRun(SolveStatus.INFEASIBLE, detail="Infeasible")
@@ -170,5 +206,17 @@ class PulpBackend:
             self.problem.writeLP(str(path))
 
 
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in name)[:80]
+def read_cbc_solution(path: Path) -> tuple[float, list[float], list[float]]:
+    """(objective, row duals, column values) from CBC's ``saveSolution`` file.
+
+    Its layout (CbcOrClpParam.cpp, saveSolution): two ints, the numbers of rows and columns; the
+    objective (a double); then doubles: row activities, row duals, column values, reduced costs,
+    rows and columns in the order of the MPS file PuLP wrote (its constraints and variables).
+    """
+    data = path.read_bytes()
+    rows, cols = struct.unpack_from("=ii", data, 0)
+    offset = struct.calcsize("=ii")
+    (objective,) = struct.unpack_from("=d", data, offset)
+    doubles = struct.unpack_from(f"={2 * rows + 2 * cols}d", data, offset + 8)
+    return objective, list(doubles[rows:2 * rows]), list(doubles[2 * rows:2 * rows + cols])
+

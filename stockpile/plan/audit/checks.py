@@ -1,4 +1,4 @@
-"""The independent audit: recompute a plan from the scenario and the plan's tables alone.
+"""The audit's table checks: recompute a plan from the scenario and the plan's tables alone.
 
 It never reads the LP or the solver's output. Every balance, goal, capacity, Fund movement,
 share, ban and cap is recomputed from the orders, inventory and Fund tables and the scenario's
@@ -9,68 +9,21 @@ audit is a defect in stockpile, and ``stockpile solve`` refuses to write it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import pandas as pd
 
-from stockpile.scenario import rules
-from stockpile.scenario.references import effective_tags, option_kind
-from stockpile.scenario.schema import Scenario
+from stockpile.plan.audit import semantics as sem
+from stockpile.plan.audit.report import AuditReport, Check, Tolerances, near
 from stockpile.plan.tables import group_positions, group_sums
-
-TONNES_TOL = 1e-4
-"""Absolute tonnes tolerance (plus a relative 1e-7): solver feasibility is ~1e-7 on $M rows."""
-DOLLARS_TOL = 100.0
-"""Absolute dollars tolerance (plus a relative 1e-7) for Fund rows, held in $M by the solver."""
-RELATIVE_TOL = 1e-7
+from stockpile.scenario.schema import Scenario
 
 
-@dataclass
-class Check:
-    family: str
-    description: str
-    checked: int = 0
-    violations: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return not self.violations
-
-
-@dataclass
-class AuditReport:
-    checks: list[Check]
-
-    @property
-    def ok(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-    @property
-    def violations(self) -> list[str]:
-        return [f"{c.family}: {v}" for c in self.checks for v in c.violations]
-
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame([dict(family=c.family, check=c.description, rows_checked=c.checked,
-                                  result="pass" if c.passed else f"FAIL ({len(c.violations)})",
-                                  first_violation=c.violations[0] if c.violations else "")
-                             for c in self.checks])
-
-    @property
-    def summary(self) -> str:
-        if self.ok:
-            return f"passed: {len(self.checks)} checks, {sum(c.checked for c in self.checks):,} rows"
-        return f"FAILED: {len(self.violations)} violations, first: {self.violations[0]}"
-
-
-def _near(a: float, b: float, tol: float) -> bool:
-    return abs(a - b) <= tol + RELATIVE_TOL * max(abs(a), abs(b))
-
-
-def audit_plan(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> AuditReport:
+def audit_tables(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> AuditReport:
     """Recompute every constraint family from the plan's tables; return each check's result."""
     s = scenario
     orders, inventory, fund = tables["orders"], tables["inventory"], tables["fund"]
     options = {o.name: o for o in s.options}
+    tol = Tolerances.of(s)
     checks: list[Check] = []
 
     def check(family: str, description: str) -> Check:
@@ -92,36 +45,36 @@ def audit_plan(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> AuditRepo
             known.violations.append(f"{where}: no such option")
             continue
         problems = []
-        if (row.material != option.material or row.country != option.country
-                or getattr(row, "refiner", option.country) != (getattr(option, "refiner", None) or option.country)
-                or row.kind != option_kind(option)):
+        if (row.material != option.material or row.country != option.country or row.kind != sem.kind(option)
+                or getattr(row, "refiner", option.country) != (getattr(option, "refiner", None) or option.country)):
             problems.append("material, country, refiner or kind differ from the scenario")
-        if row.fy not in rules.orderable_fys(s, option):
+        if row.fy not in sem.window(s, option):
             problems.append("FY outside the option's order window")
         if row.delivery_fy != row.fy + option.lead_time:
             problems.append(f"delivery FY{row.delivery_fy} is not FY{row.fy} + lead time {option.lead_time}")
-        if row.tonnes < -TONNES_TOL:
+        tonnes_tol = tol.tonnes_of(option.material)
+        if row.tonnes < -tonnes_tol:
             problems.append("negative tonnes")
-        expected = rules.tiered_cost(option, rules.unit_price(s, option, row.fy), row.tonnes)
-        if not _near(row.cost, expected, DOLLARS_TOL):
+        expected = sem.purchase_cost(s, option, row.fy, row.tonnes)
+        if not near(row.cost, expected, tol.dollars):
             problems.append(f"cost ${row.cost:,.0f} differs from the tiered price ${expected:,.0f}")
-        if not _near(row.unit_price * row.tonnes, row.cost, DOLLARS_TOL):
+        if not near(row.unit_price * row.tonnes, row.cost, tol.dollars):
             problems.append(f"unit price ${row.unit_price:,.2f}/t x {row.tonnes:,.3f} t is not the cost")
-        tags = ", ".join(effective_tags(s, option))
+        tags = sem.origin_tag_text(s, option)
         if row.tags != tags:
             problems.append(f"tags {row.tags!r} differ from the scenario's {tags!r}")
-        limit = rules.tier_limit(option)
-        if limit is not None and row.tonnes > limit + TONNES_TOL:
+        limit = sem.tier_ceiling(option)
+        if limit is not None and row.tonnes > limit + tonnes_tol:
             problems.append(f"{row.tonnes:,.3f} t exceeds the price tiers' {limit:,.3f} t")
         known.violations.extend(f"{where}: {p}" for p in problems)
-        family = rec if option_kind(option) == "recycling" else cap
+        family = rec if sem.is_stream(option) else cap
         family.checked += 1
-        limit = rules.capacity(s, option, row.fy)
-        if row.tonnes > limit + TONNES_TOL + RELATIVE_TOL * limit:
+        limit = sem.orderable_tonnes(s, option, row.fy)
+        if row.tonnes > limit + tonnes_tol + 1e-7 * limit:
             family.violations.append(f"{where}: {row.tonnes:,.3f} t > limit {limit:,.3f} t")
         ban.checked += 1
-        hit = rules.bans_hitting(s, option, row.fy)
-        if hit and row.tonnes > TONNES_TOL:
+        hit = sem.bans_on(s, option, row.fy)
+        if hit and row.tonnes > tonnes_tol:
             ban.violations.append(f"{where}: {row.tonnes:,.3f} t ordered despite policy.bans[{hit[0]}]")
         valid_orders.append((row, option))
 
@@ -137,6 +90,7 @@ def _audit_inventory(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame,
                                "opening = last FY's closing, closing >= 0")
     goal = check("goal", "shortfall = max(goal - closing, 0) with the scenario's goal")
     disposal = check("disposal", "disposals only where allowed, within max_per_fy")
+    tol = Tolerances.of(s)
     expected_rows = {(code, fy) for code in s.materials for fy in s.fys}
     seen = set()
     # Each (material, FY)'s first closing, and the tonnes orders deliver per (material, FY), found
@@ -155,6 +109,7 @@ def _audit_inventory(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame,
             continue
         seen.add(key)
         material = s.materials[row.material]
+        tonnes_tol = tol.tonnes_of(row.material)
         balance.checked += 1
         if row.fy == s.horizon.first_fy:
             opening = material.opening_inventory
@@ -169,40 +124,40 @@ def _audit_inventory(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame,
         computed = ((1 - material.loss_rate.at(row.fy)) * opening + delivered + material.pipeline.at(row.fy)
                     - row.disposals - (draw - row.unmet_draw))
         problems = []
-        if not _near(row.opening, opening, TONNES_TOL):
+        if not near(row.opening, opening, tonnes_tol):
             problems.append(f"opening {row.opening:,.3f} t but last closing {opening:,.3f} t")
-        if not _near(row.deliveries, delivered, TONNES_TOL):
+        if not near(row.deliveries, delivered, tonnes_tol):
             problems.append(f"deliveries {row.deliveries:,.3f} t but orders deliver {delivered:,.3f} t")
-        if not _near(row.closing, computed, TONNES_TOL):
+        if not near(row.closing, computed, tonnes_tol):
             problems.append(f"closing {row.closing:,.3f} t but the balance gives {computed:,.3f} t")
-        if row.closing < -TONNES_TOL:
+        if row.closing < -tonnes_tol:
             problems.append("negative inventory")
-        if not _near(row.loss, material.loss_rate.at(row.fy) * opening, TONNES_TOL):
+        if not near(row.loss, material.loss_rate.at(row.fy) * opening, tonnes_tol):
             problems.append(f"loss {row.loss:,.3f} t is not the loss rate x the opening stock")
-        if not _near(row.pipeline, material.pipeline.at(row.fy), TONNES_TOL):
+        if not near(row.pipeline, material.pipeline.at(row.fy), tonnes_tol):
             problems.append(f"pipeline {row.pipeline:,.3f} t but the scenario delivers "
                             f"{material.pipeline.at(row.fy):,.3f} t")
-        if not (-TONNES_TOL <= row.unmet_draw <= draw + TONNES_TOL) or not _near(row.draws + row.unmet_draw, draw, TONNES_TOL):
+        if not (-tonnes_tol <= row.unmet_draw <= draw + tonnes_tol) or not near(row.draws + row.unmet_draw, draw, tonnes_tol):
             problems.append(f"draws {row.draws:,.3f} + unmet {row.unmet_draw:,.3f} t do not make the "
                             f"scenario's draw {draw:,.3f} t")
         balance.violations.extend(f"{where}: {p}" for p in problems)
         goal.checked += 1
         target = material.goal.at(row.fy)
         expected_short = max(target - row.closing, 0.0)
-        if not _near(row.goal, target, TONNES_TOL) or not _near(row.shortfall, expected_short, TONNES_TOL):
+        if not near(row.goal, target, tonnes_tol) or not near(row.shortfall, expected_short, tonnes_tol):
             goal.violations.append(f"{where}: shortfall {row.shortfall:,.3f} t against goal {target:,.3f} t "
                                    f"and closing {row.closing:,.3f} t (expected {expected_short:,.3f} t)")
         coverage = row.closing / target if target > 0 else None
         if (coverage is None) != _missing(row.coverage) or (coverage is not None
-                                                           and not _near(row.coverage, coverage, 1e-9)):
+                                                           and not near(row.coverage, coverage, 1e-9)):
             goal.violations.append(f"{where}: coverage {row.coverage} is not closing / goal")
         disposal.checked += 1
         limit = material.disposal.max_per_fy
-        if row.disposals > TONNES_TOL and not material.disposal.allowed:
+        if row.disposals > tonnes_tol and not material.disposal.allowed:
             disposal.violations.append(f"{where}: {row.disposals:,.3f} t sold, disposals not allowed")
-        elif limit is not None and row.disposals > limit.at(row.fy) + TONNES_TOL:
+        elif limit is not None and row.disposals > limit.at(row.fy) + tonnes_tol:
             disposal.violations.append(f"{where}: {row.disposals:,.3f} t sold > max_per_fy {limit.at(row.fy):,.3f} t")
-        elif row.disposals < -TONNES_TOL:
+        elif row.disposals < -tonnes_tol:
             disposal.violations.append(f"{where}: negative disposals")
     missing = expected_rows - seen
     if missing:
@@ -216,6 +171,7 @@ def _audit_fund(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame, fund
     obligation = check("obligation_cap", "purchases + committed payments <= obligation cap; "
                                          "tonnes ordered <= AMP limit")
     f = s.fund
+    tol = Tolerances.of(s)
     if list(fund.fy) != list(s.fys):
         balance.violations.append(f"Fund table FYs {list(fund.fy)} differ from the horizon")
         return
@@ -238,17 +194,17 @@ def _audit_fund(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame, fund
                         sales=sales, purchases=purchases, committed_payments=f.committed_payments.at(fy),
                         operating_cost=f.operating_cost.at(fy), holding_cost=holding, closing=computed)
         for column, value in expected.items():
-            if not _near(getattr(row, column), value, DOLLARS_TOL):
+            if not near(getattr(row, column), value, tol.dollars):
                 balance.violations.append(f"{where}: {column} ${getattr(row, column):,.0f} but recomputed ${value:,.0f}")
         floor.checked += 1
         deficit = max(f.floor.at(fy) - row.closing, 0.0)
-        if not _near(row.deficit, deficit, DOLLARS_TOL) or not _near(row.floor, f.floor.at(fy), DOLLARS_TOL):
+        if not near(row.deficit, deficit, tol.dollars) or not near(row.floor, f.floor.at(fy), tol.dollars):
             floor.violations.append(f"{where}: deficit ${row.deficit:,.0f} but floor ${f.floor.at(fy):,.0f} "
                                     f"- closing ${row.closing:,.0f} gives ${deficit:,.0f}")
         if f.obligation_cap is not None:
             obligation.checked += 1
             cap = f.obligation_cap.at(fy)
-            if purchases + f.committed_payments.at(fy) > cap + DOLLARS_TOL + RELATIVE_TOL * cap:
+            if purchases + f.committed_payments.at(fy) > cap + tol.dollars + 1e-7 * cap:
                 obligation.violations.append(f"{where}: obligations ${purchases + f.committed_payments.at(fy):,.0f} "
                                              f"> cap ${cap:,.0f}")
         opening = row.closing
@@ -259,7 +215,7 @@ def _audit_fund(s: Scenario, orders: pd.DataFrame, inventory: pd.DataFrame, fund
         for fy in s.fys:
             obligation.checked += 1
             tonnes = ordered_by.get((code, fy), 0.0)
-            if tonnes > material.amp_limit.at(fy) + TONNES_TOL:
+            if tonnes > material.amp_limit.at(fy) + tol.tonnes_of(code):
                 obligation.violations.append(f"{code} FY{fy}: {tonnes:,.3f} t ordered > AMP limit "
                                              f"{material.amp_limit.at(fy):,.3f} t")
 
@@ -271,9 +227,10 @@ def _missing(value) -> bool:
 def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame | None) -> None:
     share = check("partner_share", "trusted tonnes >= trusted_share x tonnes ordered, per material and FY")
     concentration = check("concentration", "no foreign origin country above concentration_cap x tonnes ordered")
-    refined = (check("refiner_cap", "no foreign refining country above refiner_cap x tonnes ordered")
-               if s.policy.refiner_cap is not None else None)
     report = check("sourcing", "the Sourcing table's shares, largest country and limits, recomputed from the orders")
+    refiners = (check("refiner_cap", "no foreign refining country above refiner_cap x tonnes ordered")
+                if getattr(s.policy, "refiner_cap", None) is not None else None)
+    tol = Tolerances.of(s)
     reported = {} if table is None else {(r["material"], r["fy"]): r for r in table.to_dict("records")}
     by_key: dict[tuple, list] = {}
     for row, option in valid_orders:
@@ -282,50 +239,64 @@ def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame 
         for fy in s.fys:
             these = by_key.get((code, fy), [])
             total = sum(row.tonnes for row, _ in these)
-            alpha = rules.trusted_floor(s, code, fy)
+            alpha = sem.floor_share(s, code, fy)
             if alpha > 0:
                 share.checked += 1
-                trusted = sum(row.tonnes for row, option in these if rules.is_trusted(s, option))
-                if trusted < alpha * total - TONNES_TOL:
+                trusted = sum(row.tonnes for row, option in these if sem.trusted(s, option))
+                if trusted < alpha * total - tol.tonnes_of(code):
                     share.violations.append(f"{code} FY{fy}: trusted {trusted:,.3f} t is below "
                                             f"{alpha:.1%} of {total:,.3f} t")
-            beta = rules.concentration_cap(s, fy)
+            beta = sem.origin_cap(s, fy)
             by_country: dict[str, float] = {}
             by_refiner: dict[str, float] = {}
             for row, option in these:
-                if option.country != s.policy.home_country:
+                if sem.foreign(s, option.country):
                     by_country[option.country] = by_country.get(option.country, 0.0) + row.tonnes
-                refiner = getattr(option, "refiner", None) or option.country
-                if refiner != s.policy.home_country:
+                refiner = sem.stage_country(option, "refiner")
+                if sem.foreign(s, refiner):
                     by_refiner[refiner] = by_refiner.get(refiner, 0.0) + row.tonnes
             if table is not None:
                 report.checked += 1
                 _compare_sourcing_row(s, code, fy, these, total, by_country, alpha, beta, reported.get((code, fy)),
-                                      report, by_refiner)
-            gamma = None if s.policy.refiner_cap is None else s.policy.refiner_cap.at(fy)
-            for refiner, tonnes in sorted(by_refiner.items()) if gamma is not None else ():
-                refined.checked += 1
-                if tonnes > gamma * total + TONNES_TOL:
-                    refined.violations.append(f"{code} FY{fy}: refined in {refiner} {tonnes:,.3f} t is above "
-                                              f"{gamma:.1%} of {total:,.3f} t")
+                                      report, tol.tonnes_of(code), by_refiner)
+            if refiners is not None:
+                _audit_refiner_cap(s, code, fy, these, total, refiners, tol.tonnes_of(code))
             if beta is None:
                 continue
             for country, tonnes in sorted(by_country.items()):
                 concentration.checked += 1
-                if tonnes > beta * total + TONNES_TOL:
+                if tonnes > beta * total + tol.tonnes_of(code):
                     concentration.violations.append(f"{code} FY{fy}: {country} {tonnes:,.3f} t is above "
                                                     f"{beta:.1%} of {total:,.3f} t")
 
 
+def _audit_refiner_cap(s: Scenario, code: str, fy: int, these: list, total: float, check: Check,
+                       tonnes_tol: float) -> None:
+    """policy.refiner_cap (contract S3): the single-country cap by refining country, same base."""
+    cap = sem.refiner_cap(s, fy)
+    if cap is None:
+        return
+    by_refiner: dict[str, float] = {}
+    for row, option in these:
+        country = sem.stage_country(option, "refiner")
+        if sem.foreign(s, country):
+            by_refiner[country] = by_refiner.get(country, 0.0) + row.tonnes
+    for country, tonnes in sorted(by_refiner.items()):
+        check.checked += 1
+        if tonnes > cap * total + tonnes_tol:
+            check.violations.append(f"{code} FY{fy}: refined in {country} {tonnes:,.3f} t is above "
+                                    f"{cap:.1%} of {total:,.3f} t")
+
+
 def _compare_sourcing_row(s: Scenario, code: str, fy: int, these: list, total: float, by_country: dict,
-                          alpha: float, beta: float | None, row: dict | None, report,
+                          alpha: float, beta: float | None, row: dict | None, report, tonnes_tol: float,
                           by_refiner: dict | None = None) -> None:
     where = f"sourcing {code} FY{fy}"
     if row is None:
         report.violations.append(f"{where}: no row")
         return
-    trusted = sum(r.tonnes for r, option in these if rules.is_trusted(s, option))
-    covered = sum(r.tonnes for r, option in these if rules.is_covered(s, option))
+    trusted = sum(r.tonnes for r, option in these if sem.trusted(s, option))
+    covered = sum(r.tonnes for r, option in these if sem.covered(s, option))
     top = max(by_country.values(), default=0.0)
     expected = {"ordered": total, "trusted_floor": alpha,
                 "trusted_share": trusted / total if total > 0 else None,
@@ -333,21 +304,21 @@ def _compare_sourcing_row(s: Scenario, code: str, fy: int, these: list, total: f
                 "largest_share": top / total if total > 0 else None, "concentration_cap": beta}
     for column, value in expected.items():
         shown = row.get(column)
-        if (value is None) != _missing(shown) or (value is not None and not _near(shown, value, 1e-6)):
+        if (value is None) != _missing(shown) or (value is not None and not near(shown, value, 1e-6)):
             report.violations.append(f"{where}: {column} {shown} but the orders give {value}")
-    leaders = {country for country, tonnes in by_country.items() if tonnes >= top - TONNES_TOL} if top > 0 else set()
+    leaders = {country for country, tonnes in by_country.items() if tonnes >= top - tonnes_tol} if top > 0 else set()
     if (row.get("largest_country") in leaders) != bool(leaders) and not (not leaders and _missing(row.get("largest_country"))):
         report.violations.append(f"{where}: largest country {row.get('largest_country')!r}, the orders give "
                                  f"{sorted(leaders) or 'none'}")
     if by_refiner is None or "largest_refiner_share" not in row:
         return
     top = max(by_refiner.values(), default=0.0)
-    gamma = None if s.policy.refiner_cap is None else s.policy.refiner_cap.at(fy)
+    gamma = sem.refiner_cap(s, fy)
     for column, value in {"largest_refiner_share": top / total if total > 0 else None, "refiner_cap": gamma}.items():
         shown = row.get(column)
-        if (value is None) != _missing(shown) or (value is not None and not _near(shown, value, 1e-6)):
+        if (value is None) != _missing(shown) or (value is not None and not near(shown, value, 1e-6)):
             report.violations.append(f"{where}: {column} {shown} but the orders give {value}")
-    leaders = {c for c, tonnes in by_refiner.items() if tonnes >= top - TONNES_TOL} if top > 0 else set()
+    leaders = {c for c, tonnes in by_refiner.items() if tonnes >= top - tonnes_tol} if top > 0 else set()
     if (row.get("largest_refiner") in leaders) != bool(leaders) and not (not leaders and _missing(row.get("largest_refiner"))):
         report.violations.append(f"{where}: largest refiner {row.get('largest_refiner')!r}, the orders give "
                                  f"{sorted(leaders) or 'none'}")
@@ -363,6 +334,6 @@ def _audit_fixed_orders(s: Scenario, orders: pd.DataFrame, check) -> None:
         for fy, tonnes in option.fixed.points:
             fixed.checked += 1
             ordered = ordered_by.get((option.name, fy), 0.0)
-            if not _near(ordered, tonnes, TONNES_TOL):
+            if not near(ordered, tonnes, Tolerances.of(s).tonnes_of(option.material)):
                 fixed.violations.append(f"{option.name} FY{fy}: {ordered:,.3f} t ordered, fixed order "
                                         f"{tonnes:,.3f} t")
