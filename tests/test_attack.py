@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from stockpile.outputs.excel.sheet import named_ranges
 from typer.testing import CliRunner
 
 from stockpile.cli.app import app
@@ -331,10 +333,9 @@ def plan_workbook(tmp_path_factory) -> Path:
 
 
 def _table(wb, name: str):
-    for ws in wb.worksheets:
-        if name in ws.tables:
-            return ws, list(ws[ws.tables[name].ref])
-    raise KeyError(name)
+    """A plan table's sheet and cells, by the name the writer gave it (a defined name)."""
+    ws, ref = named_ranges(wb)[name]
+    return ws, list(ws[ref])
 
 
 def _set_scenario(wb, text):

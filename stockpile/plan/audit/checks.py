@@ -60,7 +60,7 @@ def audit_tables(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> AuditRe
             problems.append(f"cost ${row.cost:,.0f} differs from the tiered price ${expected:,.0f}")
         if not near(row.unit_price * row.tonnes, row.cost, tol.dollars):
             problems.append(f"unit price ${row.unit_price:,.2f}/t x {row.tonnes:,.3f} t is not the cost")
-        tags = sem.origin_tag_text(s, option)
+        tags = sem.tag_text(s, option)
         if row.tags != tags:
             problems.append(f"tags {row.tags!r} differ from the scenario's {tags!r}")
         limit = sem.tier_ceiling(option)

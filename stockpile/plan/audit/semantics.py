@@ -62,9 +62,9 @@ def stage_tags(scenario: Scenario, option, stage: str) -> frozenset[str]:
     return frozenset({kind(option), *option.tags, *scenario.countries.get(stage_country(option, stage), ())})
 
 
-def origin_tag_text(scenario: Scenario, option) -> str:
-    """The origin-stage tags as the Orders table lists them: sorted, comma-separated."""
-    return ", ".join(sorted(stage_tags(scenario, option, "origin")))
+def tag_text(scenario: Scenario, option) -> str:
+    """The tags as the Orders table lists them: effective at either stage, sorted, comma-separated."""
+    return ", ".join(sorted(stage_tags(scenario, option, "origin") | stage_tags(scenario, option, "refiner")))
 
 
 def stages_of(setting: str) -> tuple[str, ...]:
