@@ -81,11 +81,14 @@ def audit_kpis(s: Scenario, tables: dict[str, pd.DataFrame], kpis: dict, reporte
     tol = Tolerances.of(s)
     with_release = "release" in reported_objectives
     short = inventory.shortfall > SHORTFALL_TONNES
+    unmet = inventory.unmet_draw > SHORTFALL_TONNES
     if not with_release:
-        short = short | (inventory.unmet_draw > SHORTFALL_TONNES)
+        short = short | unmet
     first_short = _first_fy(inventory[short])
+    first_unmet = _first_fy(inventory[unmet]) if with_release else None
     first_deficit = _first_fy(fund[fund.deficit > ZERO_DOLLARS])
-    failing = [fy for fy in (first_short, first_deficit) if fy is not None]
+    # README: solvent in an FY when its deficit, every shortfall and every unmet release are zero.
+    failing = [fy for fy in (first_short, first_unmet, first_deficit) if fy is not None]
     through = (min(failing) - 1) if failing else s.horizon.last_fy
     objectives = objective_values(s, tables, with_release)
     last = s.horizon.last_fy
@@ -107,9 +110,16 @@ def audit_kpis(s: Scenario, tables: dict[str, pd.DataFrame], kpis: dict, reporte
         "weighted_shortfall": (objectives["shortfall"], 1e-9),
         "discounted_net_cost": (objectives["cost"] * 1e6, money),
     }
+    tonne_years = sum(tol.tonnes.values()) * len(s.fys)
     if not with_release:
         expected["total_shortfall_tonne_years"] = (float(inventory.shortfall.sum() + inventory.unmet_draw.sum()),
-                                                   sum(tol.tonnes.values()) * len(s.fys))
+                                                   tonne_years)
+    else:
+        expected["first_unmet_release_fy"] = (first_unmet, 0)
+        expected["total_shortfall_tonne_years"] = (float(inventory.shortfall.sum()), tonne_years)
+        expected["total_unmet_release_tonnes"] = (float(inventory.unmet_draw.sum()), tonne_years)
+        expected["total_released_tonnes"] = (float(inventory.draws.sum()), tonne_years)
+        expected["weighted_unmet_release"] = (objectives["release"], 1e-9)
     for name, (value, absolute) in expected.items():
         if name not in kpis:
             continue

@@ -187,8 +187,9 @@ def trusted(scenario: Scenario, option) -> bool:
 
 
 def covered(scenario: Scenario, option) -> bool:
-    """Whether the option's origin carries the ``covered`` tag (the Sourcing table's covered share)."""
-    return "covered" in stage_tags(scenario, option, "origin")
+    """Whether either stage carries the ``covered`` tag: mined or refined in a covered nation (the
+    Sourcing table's covered share)."""
+    return any("covered" in stage_tags(scenario, option, stage) for stage in STAGES)
 
 
 def floor_share(scenario: Scenario, material: str, fy: int) -> float:
