@@ -41,12 +41,12 @@ def test_min_budget_is_sufficient_or_says_why_not(path) -> None:
             assert solvable_through(scenario, fy, "flat", answer.least_any_plan - TOLERANCE) is None
 
 
-def test_the_baselines_first_fy_needs_more_than_the_lp_bound() -> None:
-    """The baseline at $0 a FY: some plan is solvent through FY2027 (buy the FY2027 antimony,
-    cobalt and tungsten now), but stockpile's plan keeps the Fund's total deficit least first
-    and leaves FY2027 short to save the money; the amount reported is one at which its plan is
-    solvent through FY2027 (the contradiction the command used to print)."""
+def test_the_baselines_first_fy_amount_gives_a_plan_solvent_through_it() -> None:
+    """The baseline through FY2027 (the case the command used to contradict: "$0.0M keeps it
+    solvent", then "not solvent in FY2027"): the amount reported is at least the LP's bound and
+    one at which stockpile's own plan is solvent through FY2027. (With the 2025 prices of the
+    calibrated data the LP bound is $0 and the plan at $0 is already solvent through FY2027.)"""
     scenario = load_scenario(SCENARIOS[0].parent / "baseline.toml")
     answer = least_budget(scenario, 2027, tolerance=1e6)
-    assert answer.exact == pytest.approx(0.0, abs=1.0) and answer.amount > answer.least_any_plan
+    assert answer.amount >= answer.least_any_plan >= 0.0 and answer.amount >= answer.exact - 1.0
     assert solvent_through(answer.plan, 2027) and answer.plan.audit.ok

@@ -164,7 +164,7 @@ def test_sheets_come_in_order_and_the_scenario_sheet_is_hidden(example_book) -> 
 def test_every_named_table_is_where_it_belongs(example_book) -> None:
     where = {name: sheet for name, (sheet, _) in _tables(example_book).items()}
     assert where == {
-        "Headline": "Summary", "ByMaterial": "Summary", "About": "Summary", "HowToRead": "Summary",
+        "Headline": "Summary", "ByMaterial": "Summary", "Readiness": "Summary", "About": "Summary", "HowToRead": "Summary",
         "Orders": "Orders", "OrdersByCountry": "Orders by FY", "OrdersByRefiner": "Orders by FY",
         "CostByMaterial": "Orders by FY",
         "Inventory": "Inventory", "InventoryByFY": "Inventory by FY", "Fund": "Fund",

@@ -102,7 +102,6 @@ HEADLINE_COLUMNS = [
         Column("first_deficit_fy", "First deficit", "fy"),
         Column("weighted_shortfall", "Weighted shortfall", "marginal"),
         Column("total_shortfall_tonne_years", "Shortfall (t-yr)", "tonnes"),
-        Column("total_unmet_release_tonnes", "Unmet release (t)", "tonnes"),
         Column("total_deficit", "Fund deficit", "money"), Column("total_purchase_cost", "Purchases", "money"),
         Column("discounted_net_cost", "Discounted net cost", "money"),
         Column("end_fund_balance", "End Fund balance", "money"),

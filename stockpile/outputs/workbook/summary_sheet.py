@@ -83,7 +83,7 @@ def write_summary_sheet(wb: Workbook, plan: Plan) -> None:
 
     inventory, orders = plan.tables["inventory"], plan.tables["orders"]
     last = s.horizon.last_fy
-    by_material = []
+    by_material, by_readiness = [], []
     readiness = kpis["readiness"]
     for code in s.materials:
         stock = inventory[inventory.material == code]
@@ -92,18 +92,24 @@ def write_summary_sheet(wb: Workbook, plan: Plan) -> None:
         r = readiness[code]
         by_material.append([material_label(s, code), float(mine.tonnes.sum()) if not mine.empty else 0.0,
                             float(mine.cost.sum()) if not mine.empty else 0.0, end.closing, end.goal,
-                            plain_value(end.coverage), plain_value(r["goal_met_share"]), r["tonne_years_short"],
-                            r["goal_met_from_fy"] if r["goal_met_from_fy"] is not None else "not met",
-                            r["released_tonnes"], r["unmet_release_tonnes"]])
+                            plain_value(end.coverage), float(stock.shortfall.sum())])
+        by_readiness.append([material_label(s, code), plain_value(r["goal_met_share"]), r["tonne_years_short"],
+                             r["goal_met_from_fy"] if r["goal_met_from_fy"] is not None else "not met",
+                             r["released_tonnes"], r["unmet_release_tonnes"]])
     placed = sheet.table("ByMaterial", [
         Column("material", "Material"), Column("ordered", "Ordered (t)", "tonnes"),
         Column("cost", "Cost ($M)", "money"), Column("closing", f"Stock FY{last} (t)", "tonnes"),
         Column("goal", f"Goal FY{last} (t)", "tonnes"), Column("coverage", f"Coverage FY{last}", "share"),
-        Column("held", "Goal held over the horizon", "share"), Column("shortfall", "Shortfall (t-yr)", "tonnes"),
-        Column("met_from", "Goal met from FY", "fy"), Column("released", "Released (t)", "tonnes"),
-        Column("unmet", "Unmet release (t)", "tonnes")], by_material, top=sheet.section("By material"))
+        Column("shortfall", "Shortfall (t-yr)", "tonnes")], by_material, top=sheet.section("By material"))
     highlight(sheet.ws, placed.cells("shortfall"),
               f"{placed.letter('shortfall')}{placed.first_row}>={SHORTFALL_HIGHLIGHT_TONNES}")
+    sheet.table("Readiness", [
+        Column("material", "Material"), Column("held", "Goal held over the horizon", "share"),
+        Column("shortfall", "Shortfall (t-yr)", "tonnes"), Column("met_from", "Goal met from FY", "fy"),
+        Column("released", "Released (t)", "tonnes"), Column("unmet", "Unmet release (t)", "tonnes")],
+        by_readiness, top=sheet.section("Readiness by material",
+                                        "The share of each goal held over the horizon (tonne-years), the FY "
+                                        "from which it is met in every later FY, and the draws released."))
 
     if plan.goals_out_of_reach:
         sheet.table("OutOfReach", [Column("material", "Material"), Column("reach", "Out of reach at any budget")],

@@ -233,11 +233,24 @@ class HighsBackend:
         dropped = sorted(set(range(lp.n_rows)) - set(kept))
         if dropped:
             copy.deleteRows(len(dropped), dropped)
-        for col, name in enumerate(file_names(lp.col_name(c) for c in range(lp.n_cols))):
+        names = list(file_names(lp.col_name(c) for c in range(lp.n_cols)))
+        for col, name in enumerate(names):
             copy.passColName(col, name)
         for row, name in enumerate(file_names(lp.row_name(r) for r in kept)):
             copy.passRowName(row, name)
         copy.writeModel(str(path))
+        if Path(path).suffix.lower() == ".lp" and names:
+            _write_zero_objective(Path(path), names[0])
+
+
+def _write_zero_objective(path: Path, column: str) -> None:
+    """An LP file with nothing to minimise (a stage whose objective has no terms, e.g. readiness
+    with every goal 0) gets ``obj: 0 column``: HiGHS writes ``obj:`` with no term, and GLPK's LP
+    reader stops on it ("missing variable name"). MPS files need no such term."""
+    text = path.read_text(encoding="utf-8")
+    if "\n obj: \n" not in text:
+        return
+    path.write_text(text.replace("\n obj: \n", f"\n obj: 0 {column}\n", 1), encoding="utf-8")
 
 
 def exportable_rows(lp: LinearProgram) -> list[int]:
