@@ -97,7 +97,7 @@ def material_columns(base: Scenario) -> list[Column]:
 
 
 HEADLINE_COLUMNS = [
-        Column("status", "Status"), Column("solvency_horizon", "Solvency horizon"),
+        Column("status", "Status"),
         Column("solvent_through_fy", "Solvent through", "fy"), Column("first_shortfall_fy", "First shortfall", "fy"),
         Column("first_deficit_fy", "First deficit", "fy"),
         Column("weighted_shortfall", "Weighted shortfall", "marginal"),
