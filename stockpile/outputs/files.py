@@ -111,6 +111,9 @@ def check_writable(path: Path, force: bool) -> None:
     folder = path.parent
     if not folder.is_dir():
         raise InputError(path, None, f"folder {str(folder)!r} does not exist")
+    # A killed run's temporaries go now, not only when this run reaches its outputs: an
+    # interrupt during the solve would otherwise leave them for yet another run.
+    remove_stale_temporaries(path)
     try:
         with _temporary(path) as (tmp, fd):
             os.write(fd, b"\0" * PROBE_BYTES)
