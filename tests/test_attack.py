@@ -252,6 +252,26 @@ def test_scenario_and_extends_targets_that_are_not_files(tmp_path: Path) -> None
         load_scenario(child)
 
 
+def test_workbooks_that_are_not_files(tmp_path: Path) -> None:
+    """An input workbook (a scenario named .xlsx) and a compared plan that are a FIFO, a folder,
+    a symlink loop or /dev/zero behind an .xlsx name: exit 2 naming the file, never a hang (the
+    input-workbook reader once opened a FIFO and waited for a writer)."""
+    fifo = tmp_path / "fifo.xlsx"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop.xlsx"
+    loop.symlink_to(tmp_path / "loop2.xlsx")
+    (tmp_path / "loop2.xlsx").symlink_to(loop)
+    (tmp_path / "folder.xlsx").mkdir()
+    zero = tmp_path / "zero.xlsx"
+    zero.symlink_to("/dev/zero")
+    for path in (fifo, loop, tmp_path / "folder.xlsx", zero):
+        for args in (["validate", str(path)], ["compare", str(path), str(EXAMPLE)]):
+            with deadline(5):  # a hang guard, not a timing
+                result = runner.invoke(app, args)
+            assert result.exit_code == 2, (args, result.output)
+            assert str(path) in result.output and "Traceback" not in result.output
+
+
 def test_data_files_that_are_not_files(tmp_path: Path) -> None:
     """Each data CSV replaced in turn by a FIFO, /dev/zero, a symlink loop, a folder or 63 MB."""
     import shutil

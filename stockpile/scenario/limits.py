@@ -21,6 +21,7 @@ import errno
 import os
 import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from stockpile.errors import InputError
@@ -80,38 +81,61 @@ def read_regular_file(path: str | Path, max_bytes: int, what: str) -> bytes:
     return data
 
 
-def check_workbook_archive(path: str | Path) -> None:
-    """Refuse a workbook whose size, number of parts, inflated size or number of cells is beyond the
-    bounds above, before it is parsed (a zip bomb is refused from its directory, in milliseconds)."""
+@dataclass(frozen=True)
+class WorkbookBounds:
+    """What a workbook may hold before it is parsed; ``kind`` names such workbooks in messages."""
+
+    kind: str
+    max_bytes: int
+    max_parts: int
+    max_inflated: int
+    max_cells: int | None
+    """None: cells are not counted here (the reader counts the cells it keeps)."""
+
+
+PLAN_WORKBOOK = WorkbookBounds("plan workbooks", MAX_WORKBOOK_BYTES, MAX_WORKBOOK_PARTS, MAX_WORKBOOK_UNCOMPRESSED,
+                               MAX_WORKBOOK_CELLS)
+
+
+def check_workbook_archive(path: str | Path, bounds: WorkbookBounds = PLAN_WORKBOOK) -> None:
+    """Refuse a workbook that is not a regular file, or whose size, number of parts, inflated size
+    or number of cells is beyond ``bounds``, before it is parsed (a zip bomb is refused from its
+    directory, in milliseconds; a FIFO never hangs the read)."""
     fd = open_regular_file(path)
     try:
         size = os.fstat(fd).st_size
     finally:
         os.close(fd)
-    if size > MAX_WORKBOOK_BYTES:
-        raise InputError(path, None, f"workbook is {size:,} bytes; at most {MAX_WORKBOOK_BYTES:,} are read")
+    if size > bounds.max_bytes:
+        raise InputError(path, None, f"file is {size:,} bytes; {bounds.kind} are limited to {bounds.max_bytes:,} bytes")
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
-            if len(parts) > MAX_WORKBOOK_PARTS:
-                raise InputError(path, None, f"workbook has {len(parts):,} parts; at most {MAX_WORKBOOK_PARTS:,}")
+            if len(parts) > bounds.max_parts:
+                raise InputError(path, None, f"the workbook has {len(parts):,} parts; {bounds.kind} are limited "
+                                             f"to {bounds.max_parts:,}")
             inflated = sum(p.file_size for p in parts)
-            if inflated > MAX_WORKBOOK_UNCOMPRESSED:
-                raise InputError(path, None, f"workbook inflates to {inflated:,} bytes; at most "
-                                             f"{MAX_WORKBOOK_UNCOMPRESSED:,} are read")
-            cells = sum(_count_cells(archive, p) for p in parts if p.filename.startswith("xl/worksheets/"))
-            if cells > MAX_WORKBOOK_CELLS:
-                raise InputError(path, None, f"workbook has over {MAX_WORKBOOK_CELLS:,} cells; not a plan")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError) as exc:
+            if inflated > bounds.max_inflated:
+                raise InputError(path, None, f"the workbook inflates to {inflated:,} bytes; {bounds.kind} are "
+                                             f"limited to {bounds.max_inflated:,}")
+            if bounds.max_cells is not None:
+                cells = sum(_count_cells(archive, p, bounds.max_cells) for p in parts
+                            if p.filename.startswith("xl/worksheets/"))
+                if cells > bounds.max_cells:
+                    raise InputError(path, None, f"the workbook has over {bounds.max_cells:,} cells; "
+                                                 f"{bounds.kind} are limited to that")
+    except zipfile.BadZipFile:
+        raise InputError(path, None, "not an .xlsx workbook (not a zip file)") from None
+    except (zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError) as exc:
         raise InputError(path, None, f"not a readable .xlsx workbook ({exc.__class__.__name__})") from None
 
 
-def _count_cells(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> int:
+def _count_cells(archive: zipfile.ZipFile, part: zipfile.ZipInfo, most: int) -> int:
     """Cells (``<c`` elements, with or without a namespace prefix) in one worksheet part, counted in
     a streaming pass that stops early; an over-count (``:c`` elsewhere) only errs on the safe side."""
     count, tail = 0, b""
     with archive.open(part) as stream:
-        while count <= MAX_WORKBOOK_CELLS:
+        while count <= most:
             chunk = stream.read(_CHUNK)
             if not chunk:
                 break

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import coordinate_to_tuple
 
 from stockpile.errors import InputError, InputErrors
+from stockpile.scenario.limits import WorkbookBounds, check_workbook_archive
 from stockpile.scenario.schema import MAX_MATERIALS, MAX_OPTIONS
 
 MAX_WORKBOOK_BYTES = 5_000_000
@@ -52,7 +53,10 @@ _ABOUT_SHEET = re.compile(rb'<sheet\b[^>]*\bname="About"')
 
 
 def is_input_workbook(path: str | Path) -> bool:
-    """Whether a zip file is an input workbook (it has an About sheet) rather than a plan workbook."""
+    """Whether a zip file is an input workbook (it has an About sheet) rather than a plan workbook.
+    Only a regular file is opened (a FIFO would hang it); the reader then says what the path is."""
+    if not Path(path).is_file():
+        return False
     try:
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo("xl/workbook.xml")
@@ -61,31 +65,19 @@ def is_input_workbook(path: str | Path) -> bool:
         return False
 
 
+INPUT_WORKBOOK = WorkbookBounds("input workbooks", MAX_WORKBOOK_BYTES, MAX_PARTS, MAX_UNPACKED_BYTES, None)
+"""Bounded as a scenario TOML file is; the reader counts the cells it keeps (MAX_CELLS)."""
+
+
 def check_archive(path: Path) -> None:
-    """Refuse a file too big, a zip that unpacks too big or into too many parts, and XML with a DTD."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(path, None, "file not found") from None
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read: {exc.strerror}") from None
-    if path.is_dir():
-        raise InputError(path, None, "is a folder, not a workbook")
+    """Refuse a macro-enabled workbook, one that is not a regular file or is beyond
+    :data:`INPUT_WORKBOOK` (:func:`stockpile.scenario.limits.check_workbook_archive`), and XML with a DTD."""
     if path.suffix.lower() == ".xlsm":
         raise InputError(path, None, "a macro-enabled workbook: stockpile reads no macros; save it as .xlsx")
-    if size > MAX_WORKBOOK_BYTES:
-        raise InputError(path, None, f"file is {size:,} bytes; input workbooks are limited to "
-                                     f"{MAX_WORKBOOK_BYTES:,} bytes")
+    check_workbook_archive(path, INPUT_WORKBOOK)
     try:
         with zipfile.ZipFile(path) as archive:
-            parts = archive.infolist()
-            if len(parts) > MAX_PARTS:
-                raise InputError(path, None, f"the workbook has {len(parts):,} parts (more than {MAX_PARTS:,})")
-            unpacked = sum(p.file_size for p in parts)
-            if unpacked > MAX_UNPACKED_BYTES:
-                raise InputError(path, None, f"the workbook unpacks to {unpacked:,} bytes (more than "
-                                             f"{MAX_UNPACKED_BYTES:,})")
-            for part in parts:
+            for part in archive.infolist():
                 if part.filename.endswith((".xml", ".rels", ".vml")):
                     data = archive.read(part)
                     if _DTD.search(data) or any(marker in data for marker in _DTD_WIDE):
