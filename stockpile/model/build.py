@@ -289,18 +289,7 @@ def define_concentration_cap(model: StockpileModel) -> None:
     policy.home_country) with an option for material m: no single foreign country above beta of
     a year's orders of that material. The refining stage has its own cap, define_refiner_cap.
     """
-    s, lp = model.scenario, model.lp
-    for code in s.materials:
-        options = rules.options_of(s, code)
-        for fy in s.fys:
-            beta = rules.concentration_cap(s, fy)
-            if beta is None or beta >= 1.0:
-                continue
-            orderable = [o for o in options if lp.has_col("order", o.material, o.name, fy)]
-            for country in rules.countries_of(o for o in orderable if rules.is_foreign(s, o)):
-                terms = {lp.col("order", o.material, o.name, fy): (1.0 if o.country == country else 0.0) - beta
-                         for o in orderable}
-                lp.add_row(CONCENTRATION.name, (code, country, fy), terms, "<=", 0.0)
+    _define_single_country_cap(model, CONCENTRATION, "origin", rules.concentration_cap)
 
 
 def define_refiner_cap(model: StockpileModel) -> None:
@@ -311,18 +300,24 @@ def define_refiner_cap(model: StockpileModel) -> None:
     the refining stage (an option's refiner, its origin country when it names none), on the same
     base, all of the material's orders in the FY.
     """
+    _define_single_country_cap(model, REFINER_CAP, "refiner", rules.refiner_cap)
+
+
+def _define_single_country_cap(model: StockpileModel, family: RowFamily, stage: str, cap_in) -> None:
+    """The rows of the two caps above: ``cap_in(scenario, fy)`` on each foreign country at ``stage``
+    (no rows in an FY without a cap or with a cap of 1)."""
     s, lp = model.scenario, model.lp
     for code in s.materials:
         options = rules.options_of(s, code)
         for fy in s.fys:
-            gamma = rules.refiner_cap(s, fy)
-            if gamma is None or gamma >= 1.0:
+            cap = cap_in(s, fy)
+            if cap is None or cap >= 1.0:
                 continue
             orderable = [o for o in options if lp.has_col("order", o.material, o.name, fy)]
-            for country in rules.refiners_of(o for o in orderable if rules.is_refined_abroad(s, o)):
-                terms = {lp.col("order", o.material, o.name, fy): (1.0 if rules.refiner(o) == country else 0.0) - gamma
-                         for o in orderable}
-                lp.add_row(REFINER_CAP.name, (code, country, fy), terms, "<=", 0.0)
+            for country in rules.foreign_countries_at(s, orderable, stage):
+                terms = {lp.col("order", o.material, o.name, fy):
+                         (1.0 if rules.country_at(o, stage) == country else 0.0) - cap for o in orderable}
+                lp.add_row(family.name, (code, country, fy), terms, "<=", 0.0)
 
 
 def define_fixed_order(model: StockpileModel) -> None:

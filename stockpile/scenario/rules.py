@@ -261,11 +261,11 @@ def kind_of(option: Option) -> str:
     return option_kind(option)
 
 
-def countries_of(options: Iterable[Option]) -> list[str]:
-    """The options' origin countries, sorted."""
-    return sorted({option.country for option in options})
+def country_at(option: Option, stage: str) -> str:
+    """The option's country at ``stage``: ``origin`` (where it is mined) or ``refiner``."""
+    return option.country if stage == "origin" else refiner_of(option)
 
 
-def refiners_of(options: Iterable[Option]) -> list[str]:
-    """The options' refining countries, sorted."""
-    return sorted({refiner_of(option) for option in options})
+def foreign_countries_at(scenario: Scenario, options: Iterable[Option], stage: str) -> list[str]:
+    """The options' countries at ``stage`` other than policy.home_country, sorted."""
+    return sorted({country_at(option, stage) for option in options} - {scenario.policy.home_country})

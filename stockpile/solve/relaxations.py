@@ -208,36 +208,33 @@ def _ban(ctx: LimitContext, family: str, key: tuple, x: list[float] | None) -> l
 
 def _concentration(ctx: LimitContext, family: str, key: tuple, x: list[float] | None) -> list[Relaxation]:
     """concentration[m,c,y]: the single-country cap policy.concentration_cap in FY y."""
-    s = ctx.scenario
-    code, country, fy = key
-    beta = rules.concentration_cap(s, fy)
-    required, details = beta, []
-    if x is not None:
-        options = rules.options_of(s, code)
-        total = sum(ctx.order(x, o, fy) for o in options)
-        mine = sum(ctx.order(x, o, fy) for o in options if o.country == country)
-        if total > 0:
-            required = max(beta, mine / total)
-            details = [f"mined in {country}: {mine:,.1f} t of {total:,.1f} t of {ctx.material(code)} in FY{fy}"]
-    return [Relaxation(("policy", "concentration_cap"), fy, "per_fy", f"single-country cap in FY{fy}", "share",
-                       "raise", beta, required, details)]
+    return _single_country_cap(ctx, key, x, "origin", rules.concentration_cap, "concentration_cap",
+                               "single-country cap", "mined")
 
 
 def _refiner_cap(ctx: LimitContext, family: str, key: tuple, x: list[float] | None) -> list[Relaxation]:
     """refiner_cap[m,c,y]: the single-refiner cap policy.refiner_cap in FY y."""
+    return _single_country_cap(ctx, key, x, "refiner", rules.refiner_cap, "refiner_cap",
+                               "single-refiner cap", "refined")
+
+
+def _single_country_cap(ctx: LimitContext, key: tuple, x: list[float] | None, stage: str, cap_in,
+                        setting: str, label: str, verb: str) -> list[Relaxation]:
+    """Raise ``policy.<setting>`` in FY y to the share country c holds at ``stage`` in the plan
+    that breaks it (with no plan, the cap as it is)."""
     s = ctx.scenario
     code, country, fy = key
-    gamma = rules.refiner_cap(s, fy)
-    required, details = gamma, []
+    cap = cap_in(s, fy)
+    required, details = cap, []
     if x is not None:
         options = rules.options_of(s, code)
         total = sum(ctx.order(x, o, fy) for o in options)
-        refined = sum(ctx.order(x, o, fy) for o in options if rules.refiner(o) == country)
+        held = sum(ctx.order(x, o, fy) for o in options if rules.country_at(o, stage) == country)
         if total > 0:
-            required = max(gamma, refined / total)
-            details = [f"refined in {country}: {refined:,.1f} t of {total:,.1f} t of {ctx.material(code)} in FY{fy}"]
-    return [Relaxation(("policy", "refiner_cap"), fy, "per_fy", f"single-refiner cap in FY{fy}", "share",
-                       "raise", gamma, required, details)]
+            required = max(cap, held / total)
+            details = [f"{verb} in {country}: {held:,.1f} t of {total:,.1f} t of {ctx.material(code)} in FY{fy}"]
+    return [Relaxation(("policy", setting), fy, "per_fy", f"{label} in FY{fy}", "share", "raise", cap, required,
+                       details)]
 
 
 def _amp_limit(ctx: LimitContext, family: str, key: tuple, x: list[float] | None) -> list[Relaxation]:
