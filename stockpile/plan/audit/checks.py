@@ -260,7 +260,7 @@ def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame 
                 _compare_sourcing_row(s, code, fy, these, total, by_country, alpha, beta, reported.get((code, fy)),
                                       report, tol.tonnes_of(code), by_refiner)
             if refiners is not None:
-                _audit_refiner_cap(s, code, fy, these, total, refiners, tol.tonnes_of(code))
+                _audit_refiner_cap(s, code, fy, by_refiner, total, refiners, tol.tonnes_of(code))
             if beta is None:
                 continue
             for country, tonnes in sorted(by_country.items()):
@@ -270,17 +270,13 @@ def _audit_sourcing(s: Scenario, valid_orders: list, check, table: pd.DataFrame 
                                                     f"{beta:.1%} of {total:,.3f} t")
 
 
-def _audit_refiner_cap(s: Scenario, code: str, fy: int, these: list, total: float, check: Check,
+def _audit_refiner_cap(s: Scenario, code: str, fy: int, by_refiner: dict[str, float], total: float, check: Check,
                        tonnes_tol: float) -> None:
-    """policy.refiner_cap (contract S3): the single-country cap by refining country, same base."""
+    """policy.refiner_cap (contract S3): the single-country cap by refining country, same base
+    (``by_refiner``: tonnes per foreign refining country in the FY)."""
     cap = sem.refiner_cap(s, fy)
     if cap is None:
         return
-    by_refiner: dict[str, float] = {}
-    for row, option in these:
-        country = sem.stage_country(option, "refiner")
-        if sem.foreign(s, country):
-            by_refiner[country] = by_refiner.get(country, 0.0) + row.tonnes
     for country, tonnes in sorted(by_refiner.items()):
         check.checked += 1
         if tonnes > cap * total + tonnes_tol:
@@ -302,26 +298,31 @@ def _compare_sourcing_row(s: Scenario, code: str, fy: int, these: list, total: f
                 "trusted_share": trusted / total if total > 0 else None,
                 "covered_share": covered / total if total > 0 else None,
                 "largest_share": top / total if total > 0 else None, "concentration_cap": beta}
+    _compare_values(report, where, row, expected)
+    _compare_largest(report, where, row, "largest_country", "largest country", by_country, tonnes_tol)
+    if by_refiner is None or "largest_refiner_share" not in row:
+        return
+    top = max(by_refiner.values(), default=0.0)
+    _compare_values(report, where, row, {"largest_refiner_share": top / total if total > 0 else None,
+                                         "refiner_cap": sem.refiner_cap(s, fy)})
+    _compare_largest(report, where, row, "largest_refiner", "largest refiner", by_refiner, tonnes_tol)
+
+
+def _compare_values(report, where: str, row: dict, expected: dict) -> None:
+    """Each Sourcing column against its value recomputed from the orders (None: blank)."""
     for column, value in expected.items():
         shown = row.get(column)
         if (value is None) != _missing(shown) or (value is not None and not near(shown, value, 1e-6)):
             report.violations.append(f"{where}: {column} {shown} but the orders give {value}")
-    leaders = {country for country, tonnes in by_country.items() if tonnes >= top - tonnes_tol} if top > 0 else set()
-    if (row.get("largest_country") in leaders) != bool(leaders) and not (not leaders and _missing(row.get("largest_country"))):
-        report.violations.append(f"{where}: largest country {row.get('largest_country')!r}, the orders give "
-                                 f"{sorted(leaders) or 'none'}")
-    if by_refiner is None or "largest_refiner_share" not in row:
-        return
-    top = max(by_refiner.values(), default=0.0)
-    gamma = sem.refiner_cap(s, fy)
-    for column, value in {"largest_refiner_share": top / total if total > 0 else None, "refiner_cap": gamma}.items():
-        shown = row.get(column)
-        if (value is None) != _missing(shown) or (value is not None and not near(shown, value, 1e-6)):
-            report.violations.append(f"{where}: {column} {shown} but the orders give {value}")
-    leaders = {c for c, tonnes in by_refiner.items() if tonnes >= top - tonnes_tol} if top > 0 else set()
-    if (row.get("largest_refiner") in leaders) != bool(leaders) and not (not leaders and _missing(row.get("largest_refiner"))):
-        report.violations.append(f"{where}: largest refiner {row.get('largest_refiner')!r}, the orders give "
-                                 f"{sorted(leaders) or 'none'}")
+
+
+def _compare_largest(report, where: str, row: dict, column: str, noun: str, by_holder: dict[str, float],
+                     tonnes_tol: float) -> None:
+    """The Sourcing row names one of the countries holding the most tonnes (any of a tie), or none."""
+    top = max(by_holder.values(), default=0.0)
+    leaders = {c for c, tonnes in by_holder.items() if tonnes >= top - tonnes_tol} if top > 0 else set()
+    if (row.get(column) in leaders) != bool(leaders) and not (not leaders and _missing(row.get(column))):
+        report.violations.append(f"{where}: {noun} {row.get(column)!r}, the orders give {sorted(leaders) or 'none'}")
 
 
 def _audit_fixed_orders(s: Scenario, orders: pd.DataFrame, check) -> None:
