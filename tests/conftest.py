@@ -80,6 +80,30 @@ def solve(raw: dict | Scenario, solver: str = "highs") -> Plan:
     return plan_scenario(scenario, solver=solver)
 
 
+class HandSolved:
+    """A module's hand-solved instances: ``@instance`` registers a builder of a raw scenario under
+    its name (``builders``, which the HiGHS/CBC agreement tests loop over); ``solved(name,
+    solver)`` solves it once per solver."""
+
+    def __init__(self) -> None:
+        self.builders: dict = {}
+        self.plans: dict[tuple[str, str], Plan] = {}
+
+    def __call__(self, builder):
+        self.builders[builder.__name__] = builder
+        return builder
+
+    def solved(self, name: str, solver: str) -> Plan:
+        if (name, solver) not in self.plans:
+            self.plans[(name, solver)] = solve(self.builders[name](), solver)
+        return self.plans[(name, solver)]
+
+
+def approx(value, abs=1e-6):
+    """Hand-derived optima agree to 1e-6 relative (``abs`` near zero)."""
+    return pytest.approx(value, rel=1e-6, abs=abs)
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading plans
 

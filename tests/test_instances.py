@@ -12,31 +12,16 @@ Every plan goes through ``plan_scenario``, so each one has also passed the indep
 
 from __future__ import annotations
 
-from functools import cache
-
 import pandas as pd
 import pytest
 
 from stockpile.scenario.schema import SOLVERS as SCENARIO_SOLVERS
 
-from conftest import closings, deep_merge, fund_row, inventory_row, make_scenario, orders_by_key, solve
+from conftest import (HandSolved, approx, closings, deep_merge, fund_row, inventory_row, make_scenario,
+                      orders_by_key)
 
-INSTANCES = {}
-
-
-def instance(builder):
-    """Register a scenario builder under its name (for the HiGHS/CBC agreement test)."""
-    INSTANCES[builder.__name__] = builder
-    return builder
-
-
-@cache
-def solved(name: str, solver: str):
-    return solve(INSTANCES[name](), solver)
-
-
-def approx(value, abs=1e-6):
-    return pytest.approx(value, rel=1e-6, abs=abs)
+instance = HandSolved()
+INSTANCES, solved = instance.builders, instance.solved
 
 
 TONNES = 1e-5   # absolute tolerance on tonnes

@@ -13,7 +13,6 @@ Every plan goes through ``plan_scenario``, so each one has also passed the indep
 
 from __future__ import annotations
 
-from functools import cache
 
 import pandas as pd
 import pytest
@@ -21,28 +20,14 @@ import pytest
 from stockpile.errors import InputError
 from stockpile.scenario import rules
 
-from conftest import build, make_scenario, orders_by_key, solve
+from conftest import HandSolved, approx, build, make_scenario, orders_by_key
 
 COUNTRIES = {"United States": ["domestic"], "China": ["covered"], "Congo (Kinshasa)": [],
              "Finland": ["msp"], "Japan": ["fta"], "Australia": ["fta", "msp"]}
 TONNES = 1e-5
 
-INSTANCES = {}
-
-
-def instance(builder):
-    """Register a scenario builder under its name (for the HiGHS/CBC agreement test)."""
-    INSTANCES[builder.__name__] = builder
-    return builder
-
-
-@cache
-def solved(name: str, solver: str):
-    return solve(INSTANCES[name](), solver)
-
-
-def approx(value, abs=1e-6):
-    return pytest.approx(value, rel=1e-6, abs=abs)
+instance = HandSolved()
+INSTANCES, solved = instance.builders, instance.solved
 
 
 def option(name: str, origin: str, refiner: str | None, price: float) -> dict:
