@@ -104,6 +104,16 @@ def approx(value, abs=1e-6):
     return pytest.approx(value, rel=1e-6, abs=abs)
 
 
+def assert_same_optimum(plan: Plan, reference: Plan) -> None:
+    """Two solvers' plans of one scenario reach the same optimum: every objective value (all of
+    model.build.OBJECTIVES) to 1e-6 relative, and the same closing stock."""
+    assert set(plan.objective_values) == set(reference.objective_values)
+    for key, value in reference.objective_values.items():
+        assert plan.objective_values[key] == pytest.approx(value, rel=1e-6, abs=1e-6), key
+    pd.testing.assert_series_equal(plan.tables["inventory"].closing, reference.tables["inventory"].closing,
+                                   check_exact=False, rtol=1e-6, atol=1e-6)
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading plans
 

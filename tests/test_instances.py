@@ -12,13 +12,12 @@ Every plan goes through ``plan_scenario``, so each one has also passed the indep
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from stockpile.scenario.schema import SOLVERS as SCENARIO_SOLVERS
 
-from conftest import (HandSolved, approx, closings, deep_merge, fund_row, inventory_row, make_scenario,
-                      orders_by_key)
+from conftest import (HandSolved, approx, assert_same_optimum, closings, deep_merge, fund_row, inventory_row,
+                      make_scenario, orders_by_key)
 
 instance = HandSolved()
 INSTANCES, solved = instance.builders, instance.solved
@@ -629,10 +628,7 @@ def test_a_scenario_without_goals(solver):
 def test_highs_and_cbc_agree(name):
     """HiGHS and CBC reach the same optimum: objective values to 1e-6 relative, same closing stock."""
     highs, cbc = solved(name, "highs"), solved(name, "cbc")
-    for key in ("deficit", "shortfall", "cost"):
-        assert cbc.objective_values[key] == pytest.approx(highs.objective_values[key], rel=1e-6, abs=1e-6), key
-    pd.testing.assert_series_equal(cbc.tables["inventory"].closing, highs.tables["inventory"].closing,
-                                   check_exact=False, rtol=1e-6, atol=1e-6)
+    assert_same_optimum(cbc, highs)
     assert cbc.headline == highs.headline
 
 
@@ -645,7 +641,4 @@ def test_other_solver_routes_agree_with_highs(name, route):
     """Every further solver route the scenario format accepts (HiGHS through PuLP, HiGHS interior
     point) reaches the same optimum as the default on every instance."""
     highs, other = solved(name, "highs"), solved(name, route)
-    for key in ("deficit", "shortfall", "cost"):
-        assert other.objective_values[key] == pytest.approx(highs.objective_values[key], rel=1e-6, abs=1e-6), key
-    pd.testing.assert_series_equal(other.tables["inventory"].closing, highs.tables["inventory"].closing,
-                                   check_exact=False, rtol=1e-6, atol=1e-6)
+    assert_same_optimum(other, highs)
