@@ -168,7 +168,7 @@ def test_every_named_table_is_where_it_belongs(example_book) -> None:
         "Orders": "Orders", "OrdersByCountry": "Orders by FY", "OrdersByRefiner": "Orders by FY",
         "CostByMaterial": "Orders by FY",
         "Inventory": "Inventory", "InventoryByFY": "Inventory by FY", "Fund": "Fund",
-        "Sourcing": "Sourcing", "SourcingByFY": "Sourcing by FY", "KeptOutByBans": "Sourcing by FY",
+        "Sourcing": "Sourcing", "SourcingByFY": "Sourcing by FY", "KeptOutByBans": "Bans",
         "MarginalAppropriation": "Marginal values", "MarginalCapacity": "Marginal values",
         "Scenario": "Inputs", "Materials": "Inputs", "PerFYInputs": "Inputs by FY", "SupplyOptions": "Supply options",
         "Countries": "Inputs", "Bans": "Inputs", "Events": "Inputs", "Audit": "Audit",

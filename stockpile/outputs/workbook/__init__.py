@@ -1,7 +1,7 @@
 """The planner's workbook: the plan as formatted Excel tables and charts, and reading it back.
 
 Sheets, in order (``write.SHEET_ORDER``): Summary, Orders, Orders by FY, Inventory, Inventory by
-FY, Fund, Sourcing, Sourcing by FY, Marginal values, Inputs, Inputs by FY, Supply options, Data
+FY, Fund, Sourcing, Sourcing by FY, Bans, Marginal values, Inputs, Inputs by FY, Supply options, Data
 figures, Audit, and a hidden ``_scenario`` sheet holding the resolved scenario as canonical JSON, so
 ``stockpile verify`` can re-audit a saved plan without the original scenario file. One module per
 sheet (``summary_sheet``, ``orders_sheet``, ...), each with the column specs of the tables it

@@ -1,7 +1,7 @@
 """The Sourcing sheet: shares of each FY's orders from trusted sources, covered nations and the
 largest single foreign country, by origin and by refiner, against the policy limits; then the Sourcing by FY
-sheet: the same FY across, with a chart of each material's trusted share against its floor, and the
-suppliers each ban keeps out."""
+sheet: the same FY across, with a chart of each material's trusted share against its floor; then the
+Bans sheet: the suppliers each ban keeps out, and what each ban costs."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
     sheet, placed = long_table_sheet(
         wb, "Sourcing", "Sourcing", "Shares of each FY's orders (blank: nothing ordered). Red: a trusted share below "
         "its floor or one foreign country (origin or refiner) above its single-country cap. Amber: orders from covered nations. "
-        "The same FY by FY, with a chart per material, and the suppliers each ban keeps out: sheet Sourcing by FY.",
+        "The same FY by FY, with a chart per material: sheet Sourcing by FY; the suppliers each ban keeps out: sheet Bans.",
         SOURCING_TABLE, SOURCING, sourcing)
     ws = sheet.ws
 
@@ -81,18 +81,6 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
     above_cap = (f'AND(OR({measure}="Largest foreign share",{measure}="Largest refiner share"),'
                  f"ISNUMBER({cell}),ISNUMBER({below}),{cell}>{below}+{SHARE_TOLERANCE})")
     highlight(ws, fy_cells(view), f"OR({below_floor},{above_cap})")
-    kept_out = kept_out_by_bans(s, plan.policy_costs)
-    if not kept_out.empty:
-        sheet.table("KeptOutByBans", [
-            Column("key", "Ban"), Column("reason", "Reason (citation)"), Column("material", "Material"),
-            Column("option", "Supplier kept out"), Column("country", "Country"), Column("from_fy", "From FY", "fy"),
-            Column("weighted_shortfall", "Ban costs: weighted shortfall", "marginal"),
-            Column("shortfall_tonne_years", "Ban costs: shortfall (t-yr)", "tonnes"),
-            Column("discounted_net_cost", "Ban costs: discounted net cost ($M)", "money")],
-            [list(row) for row in kept_out.itertuples(index=False)],
-            top=sheet.section("Suppliers kept out by bans",
-                              "Each ban and the suppliers it keeps out; what a ban costs is measured by "
-                              "re-solving the scenario without it (blank: not measured)."))
     sheet.finish(key_columns=VIEW_KEY_COLUMNS)
 
     with_floor = [code for code in s.materials if (sourcing[sourcing.material == code].trusted_floor > 0).any()]
@@ -104,3 +92,27 @@ def write_sourcing_sheet(wb: Workbook, plan: Plan) -> None:
         plot_rows(charts[-1], view, [first, first + 1], "label", [SOLID_BLUE, DASHED_RED])
         charts[-1].y_axis.scaling.min, charts[-1].y_axis.scaling.max = 0, 1
     place_charts(sheet, charts)
+
+    _write_bans_sheet(wb, plan)
+
+
+def _write_bans_sheet(wb: Workbook, plan: Plan) -> None:
+    """The Bans sheet: which ban keeps which supplier out, and what each ban costs. A sheet of its
+    own, so its header (not the FY view's) prints on each of its pages."""
+    s = plan.scenario
+    sheet = Sheet(wb, "Bans", "Suppliers kept out by bans",
+                  "Each ban and the suppliers it keeps out; what a ban costs is measured by re-solving the "
+                  "scenario without it (blank: not measured).")
+    kept_out = kept_out_by_bans(s, plan.policy_costs)
+    if kept_out.empty:
+        sheet.note(sheet.next_row, "No ban keeps any supplier out of this scenario.")
+        sheet.finish()
+        return
+    placed = sheet.table("KeptOutByBans", [
+        Column("key", "Ban"), Column("reason", "Reason (citation)"), Column("material", "Material"),
+        Column("option", "Supplier kept out"), Column("country", "Country"), Column("from_fy", "From FY", "fy"),
+        Column("weighted_shortfall", "Ban costs: weighted shortfall", "marginal"),
+        Column("shortfall_tonne_years", "Ban costs: shortfall (t-yr)", "tonnes"),
+        Column("discounted_net_cost", "Ban costs: discounted net cost ($M)", "money")],
+        [list(row) for row in kept_out.itertuples(index=False)])
+    sheet.finish(repeat=placed)

@@ -29,6 +29,7 @@ HOW_TO_READ = [
     ("Sourcing", "Shares of each year's orders from trusted sources, covered nations and the largest "
                  "single foreign country, against the policy limits."),
     ("Sourcing by FY", "The same shares FY by FY, and a chart per material of the trusted share against its floor."),
+    ("Bans", "Each ban, the suppliers it keeps out and what it costs (measured by re-solving without it)."),
     ("Marginal values", "What one more $1M of appropriation or one more tonne of capacity would do for "
                         "readiness; blank or 0 means it would not help."),
     ("Inputs", "The scenario as solved (after extends and data defaults): materials, countries, bans, events."),

@@ -23,7 +23,7 @@ SCENARIO_SHEET = "_scenario"
 CELL_CHUNK = 30_000  # Excel holds at most 32,767 characters in a cell
 
 SHEET_ORDER = ("Summary", "Orders", "Orders by FY", "Inventory", "Inventory by FY", "Fund", "Sourcing",
-               "Sourcing by FY", "Marginal values", "Inputs", "Inputs by FY", "Supply options", "Data figures", "Audit")
+               "Sourcing by FY", "Bans", "Marginal values", "Inputs", "Inputs by FY", "Supply options", "Data figures", "Audit")
 
 
 def write_workbook(plan: Plan, path: Path) -> None:
