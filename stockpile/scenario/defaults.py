@@ -10,7 +10,8 @@ figures to come from the data files instead of listing them::
     imports = { share_of_output = 0.05 }   # every producing country, capacity = share x output
     projects = true                        # known projects (data/projects.csv)
     recycling = true                       # recycling streams (data/recycling.csv)
-    fund = true                            # opening balance, operating and holding costs
+    fund = true                            # opening balance, collections, operating and holding costs
+    fund = { actuals = true }              # ... and each FY's actual flows where the books have them
 
 The generated entries are a base the scenario's own keys override (the same rules as
 ``extends``), and every figure generated is recorded with its source and status, so the workbook
@@ -46,6 +47,13 @@ class ImportDefaults(Strict):
     exclude: tuple[str, ...] = ()
 
 
+class FundDefaults(Strict):
+    actuals: bool = False
+    """Each FY of the horizon for which data/fund.csv has the /X account's year-end books
+    (``x_new_resources`` and ``x_obligations``) takes them as its other revenue and committed
+    payments, with no operating cost (the obligations include it): a backtest."""
+
+
 class DataDefaults(Strict):
     countries: bool = False
     materials: tuple[str, ...] = ()
@@ -53,7 +61,7 @@ class DataDefaults(Strict):
     imports: ImportDefaults | None = None
     projects: bool = False
     recycling: bool = False
-    fund: bool = False
+    fund: bool | FundDefaults = False
     price_year: Annotated[int, Field(strict=True, ge=2000, le=2100)] = 2024
 
 
@@ -116,7 +124,8 @@ def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = Non
     if spec.recycling:
         base["recycling"] = _recycling(data, materials, record)
     if spec.fund:
-        base["fund"] = _fund(data, first_fy, record)
+        actuals = isinstance(spec.fund, FundDefaults) and spec.fund.actuals
+        base["fund"] = _fund(data, first_fy, _last_fy(horizon, source) if actuals else None, source, record)
     own = {key: value for key, value in raw.items() if key != "data"}
     provenance = record.frame()
     provenance.attrs["data_sha256"] = data.sha256
@@ -346,8 +355,17 @@ def _recycling(data: BaselineData, materials: tuple[str, ...], record: _Recorder
     return streams
 
 
-def _fund(data: BaselineData, first_fy: int, record: _Recorder) -> dict[str, Any]:
-    """Opening balance: the latest unobligated balance on or before the horizon's first day."""
+def _last_fy(horizon: Any, source: Any) -> int:
+    last_fy = horizon.get("last_fy") if isinstance(horizon, dict) else None
+    if not isinstance(last_fy, int) or isinstance(last_fy, bool):
+        raise InputError(source, "horizon.last_fy", "required when [data] fund takes the actual flows")
+    return last_fy
+
+
+def _fund(data: BaselineData, first_fy: int, last_fy: int | None, source: Any, record: _Recorder) -> dict[str, Any]:
+    """Opening balance: the latest unobligated balance on or before the horizon's first day;
+    collections and operating cost: the planning rows, every FY. With ``last_fy`` (``actuals``),
+    each FY of the horizon the books cover takes its actual new resources and obligations instead."""
     horizon_start = dt.date(first_fy - 1, 10, 1)
     table = data.fund
     balances = table[table["key"] == "unobligated_balance"].copy()
@@ -357,9 +375,44 @@ def _fund(data: BaselineData, first_fy: int, record: _Recorder) -> dict[str, Any
         raise KeyError(f"data/fund.csv has no unobligated balance on or before {horizon_start}")
     balance = balances.iloc[-1]
     operating = table[table["key"] == "operating_cost_per_fy"].iloc[0]
+    collections = table[table["key"] == "collections_per_fy"].iloc[0]
     holding = _assumption_row(data, "holding_cost_usd_per_t_fy")
-    return {
+    fund = {
         "opening_balance": record.data("fund.opening_balance", float(balance["value"]), "$", balance, "fund.csv"),
+        "other_revenue": record.data("fund.other_revenue", float(collections["value"]), "$/FY", collections, "fund.csv"),
         "operating_cost": record.data("fund.operating_cost", float(operating["value"]), "$/FY", operating, "fund.csv"),
         "holding_cost": record.data("fund.holding_cost", float(holding["value"]), "$/t-FY", holding, "assumptions.csv"),
     }
+    if last_fy is not None:
+        fund.update(_actual_flows(data, first_fy, last_fy, fund, source, record))
+    return fund
+
+
+def _by_fy(table: pd.DataFrame, key: str) -> dict[int, pd.Series]:
+    rows = table[table["key"] == key]
+    return {int(row["date_or_fy"][2:]): row for _, row in rows.iterrows() if row["date_or_fy"].startswith("FY")}
+
+
+def _actual_flows(data: BaselineData, first_fy: int, last_fy: int, planned: dict[str, Any], source: Any,
+                  record: _Recorder) -> dict[str, Any]:
+    """Per FY of the horizon: the /X account's actual new resources (other revenue) and
+    obligations (committed payments, operating cost 0) where data/fund.csv has both, the planning
+    rows elsewhere."""
+    resources, obligations = _by_fy(data.fund, "x_new_resources"), _by_fy(data.fund, "x_obligations")
+    booked = sorted(set(resources) & set(obligations))
+    fys = [fy for fy in range(first_fy, last_fy + 1) if fy in resources and fy in obligations]
+    if not fys:
+        raise InputError(source, "data.fund.actuals", f"data/fund.csv has no actual flows for FY{first_fy}-FY{last_fy} "
+                                                      f"(it has FY{booked[0]}-FY{booked[-1]})" if booked else
+                                                      "data/fund.csv has no actual flows (x_new_resources, x_obligations)")
+    revenue, operating, committed = {}, {}, {}
+    for fy in range(first_fy, last_fy + 1):
+        if fy in fys:
+            revenue[str(fy)] = record.data(f"fund.other_revenue FY{fy} (actual new resources)",
+                                           float(resources[fy]["value"]), "$", resources[fy], "fund.csv")
+            committed[str(fy)] = record.data(f"fund.committed_payments FY{fy} (actual obligations)",
+                                             float(obligations[fy]["value"]), "$", obligations[fy], "fund.csv")
+            operating[str(fy)] = 0.0
+        else:
+            revenue[str(fy)], operating[str(fy)] = planned["other_revenue"], planned["operating_cost"]
+    return {"other_revenue": revenue, "operating_cost": operating, "committed_payments": committed}
