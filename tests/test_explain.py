@@ -39,7 +39,7 @@ def test_explain_on_the_baseline_names_what_binds_and_what_policy_costs() -> Non
     out = result.output
     assert "Traceback" not in out
     # The appropriation binds first: more money buys readiness.
-    assert "appropriation binds (fund.appropriation.2027" in out
+    assert "appropriation binds (fund.appropriation.2026" in out
     assert "each extra $1M in any of these FYs reduces weighted shortfall by" in out
     # A policy binds in planner's words, with its key.
     assert re.search(r"the trusted-share floor on antimony in FY(20\d\d) binds "
@@ -49,7 +49,7 @@ def test_explain_on_the_baseline_names_what_binds_and_what_policy_costs() -> Non
     # (antimony's cheapest sources are all kept out: Burma and Russia by the sanctions planning
     # ban, Iran by the embargo, China by its export ban)
     assert "'China antimony import'" in out and "ban: policy.bans[3] (planning choice" in out
-    assert "Suppliers kept out by each ban:" in out and "Cuba cobalt import (from FY2027)" in out
+    assert "Suppliers kept out by each ban:" in out and "Cuba cobalt import (from FY2026)" in out
     assert "'China tungsten import'" in out and "ban: policy.bans[1]" in out
     # Policy costs, measured by re-solving without each policy.
     assert "Cost of each policy" in out
@@ -66,12 +66,13 @@ def test_appropriation_marginal_values_are_the_plans_and_match_a_re_solve(baseli
         key = f"fund.appropriation.{fy}"
         value = bindings[key].value if key in bindings else 0.0
         assert value == pytest.approx(marginal[fy], abs=1e-9)
-    # Finite difference: $0.5M more in FY2027 lowers the weighted shortfall by about 0.5 x the dual.
+    # Finite difference: $0.5M more in FY2026 lowers the weighted shortfall by about 0.5 x the dual
+    # (the baseline's appropriation: $236.25M in FY2026-FY2029, $50M from FY2030).
     raw = to_plain(baseline)
-    raw["fund"]["appropriation"] = {"2027": 125.5e6, "2028": 125e6}
+    raw["fund"]["appropriation"] = {"2026": 236.75e6, "2027": 236.25e6, "2030": 50e6}
     richer = plan_scenario(scenario_from_dict(raw))
     drop = plan.objective_values["shortfall"] - richer.objective_values["shortfall"]
-    assert drop == pytest.approx(0.5 * bindings["fund.appropriation.2027"].value, rel=0.02)
+    assert drop == pytest.approx(0.5 * bindings["fund.appropriation.2026"].value, rel=0.02)
 
 
 def test_share_floor_marginal_value_matches_a_re_solve() -> None:

@@ -43,7 +43,7 @@ def test_no_argument_solves_the_baseline() -> None:
 
 def test_baseline_reflects_todays_policy(plans) -> None:
     baseline = load_scenario(SCENARIOS / "baseline.toml")
-    assert (baseline.horizon.first_fy, baseline.horizon.last_fy) == (2027, 2040)
+    assert (baseline.horizon.first_fy, baseline.horizon.last_fy) == (2026, 2040)
     assert "msp" in baseline.policy.trusted_tags
     assert baseline.countries["Australia"] == ("fta", "msp")
     assert "covered" in baseline.countries["China"] and "covered" in baseline.countries["Russia"]
