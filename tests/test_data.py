@@ -172,6 +172,20 @@ def test_fund_opening_balance_adds_up(data):
     assert on_1_oct_2025["unobligated_balance"] == parts == 270740351
 
 
+def test_the_x_accounts_books_add_up_year_by_year(data):
+    """Each FY's inferred flows of the /X account are its SF-133 lines: the balance brought
+    forward + new resources = total resources (line 2500), less obligations = line 2490; and the
+    last year-end is the FY2026 apportionment's 1 Oct 2025 balance to the transcription's $0.1M."""
+    fund = data.fund.set_index(["key", "date_or_fy"])["value"]
+    brought_forward = fund[("unobligated_balance", "2022-10-01")]
+    for fy in ("FY2023", "FY2024", "FY2025"):
+        total = fund[("sf133_x_total_resources", fy)]
+        assert brought_forward + fund[("x_new_resources", fy)] == pytest.approx(total, abs=1)
+        assert total - fund[("x_obligations", fy)] == pytest.approx(fund[("sf133_x_unobligated_end", fy)], abs=1)
+        brought_forward = fund[("sf133_x_unobligated_end", fy)]
+    assert abs(brought_forward - fund[("unobligated_balance", "2025-10-01")]) < 0.05e6
+
+
 def test_sha256_is_deterministic_and_tracks_content(data, data_copy):
     assert load_data(data_copy).sha256 == data.sha256
     path = data_copy / "fund.csv"

@@ -102,7 +102,7 @@ def test_init_makes_a_project_that_solves_without_the_repository(tmp_path: Path,
     assert json.loads(Path("a.json").read_text())["scenario"]["name"].startswith("My scenario")
     # The workbook is the same scenario as the TOML beside it.
     assert load_scenario("scenarios/my-scenario.xlsx").sha256 == load_scenario(tomls[0]).sha256
-    assert load_scenario(tomls[0]).fund.appropriation.at(2030) == 150e6
+    assert load_scenario(tomls[0]).fund.appropriation.at(2030) == 75e6
     assert run("init", ".").exit_code == 2  # not empty
 
 
@@ -340,7 +340,7 @@ def test_a_misspelled_sheet_is_an_error_not_ignored(example_workbook: Path, tmp_
 
 @pytest.fixture(scope="module")
 def resaved_by_libreoffice(tmp_path_factory) -> tuple[Path, Path]:
-    """The baseline's workbook with the Fund's appropriation typed as a formula, re-saved once by
+    """The baseline's workbook with the Fund's operating cost typed as a formula, re-saved once by
     LibreOffice headless (which computes and saves the formula's value)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
@@ -350,7 +350,7 @@ def resaved_by_libreoffice(tmp_path_factory) -> tuple[Path, Path]:
     write_template(load_scenario(REPO / "scenarios" / "baseline.toml"), original)
     wb = openpyxl.load_workbook(original)
     ws = wb["Fund"]
-    ws[f"B{key_row(ws, 'fund.appropriation')}"] = "=100000000+25000000"
+    ws[f"B{key_row(ws, 'fund.operating_cost')}"] = "=40000000+20000000"   # a scalar in the baseline
     source = folder / "edited.xlsx"
     wb.save(source)
     out = folder / "out"
@@ -366,7 +366,7 @@ def test_a_workbook_resaved_by_libreoffice_reads_and_solves(resaved_by_libreoffi
     SHA-256); a formula comes back with its saved value, which is read, never evaluated."""
     original, resaved = resaved_by_libreoffice
     a, b = load_scenario(original), load_scenario(resaved)
-    assert b.fund.appropriation.at(2030) == 125e6
+    assert b.fund.operating_cost.at(2030) == 60e6
     for x, y in zip(a.supply, b.supply):
         assert x.name == y.name
         for fy in a.fys:

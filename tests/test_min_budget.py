@@ -42,11 +42,13 @@ def test_min_budget_is_sufficient_or_says_why_not(path) -> None:
 
 
 def test_the_baselines_first_fy_amount_gives_a_plan_solvent_through_it() -> None:
-    """The baseline through FY2027 (the case the command used to contradict: "$0.0M keeps it
-    solvent", then "not solvent in FY2027"): the amount reported is at least the LP's bound and
-    one at which stockpile's own plan is solvent through FY2027. (With the 2025 prices of the
-    calibrated data the LP bound is $0 and the plan at $0 is already solvent through FY2027.)"""
+    """The baseline through its first FY, FY2026 (the case the command used to contradict: "$0.0M
+    keeps it solvent", then "not solvent" in that FY): the amount reported is at least the LP's
+    bound and one at which stockpile's own plan is solvent through FY2026. (With the 2025 prices
+    and the Fund of 1 Oct 2025 the LP bound is $0 and the plan at $0 is already solvent through
+    FY2026.)"""
     scenario = load_scenario(SCENARIOS[0].parent / "baseline.toml")
-    answer = least_budget(scenario, 2027, tolerance=1e6)
+    first = scenario.horizon.first_fy
+    answer = least_budget(scenario, first, tolerance=1e6)
     assert answer.amount >= answer.least_any_plan >= 0.0 and answer.amount >= answer.exact - 1.0
-    assert solvent_through(answer.plan, 2027) and answer.plan.audit.ok
+    assert solvent_through(answer.plan, first) and answer.plan.audit.ok

@@ -21,18 +21,19 @@ Refresh it after the baseline or data/ change:
 STARTER_SCENARIO = '''\
 # My scenario: the shipped baseline with one change, to edit and solve.
 #
-# `extends` reads every setting of the baseline (FY2027-FY2040, the four materials, every supply
+# `extends` reads every setting of the baseline (FY2026-FY2040, the four materials, every supply
 # option and recycling stream, the Transaction Fund, today's policy); the keys below override
 # it. Money is in dollars, quantities in tonnes of contained metal, years are fiscal years.
 # The file format is described in the stockpile README ("Scenario files").
 
 extends = "../base/baseline.toml"
-name = "My scenario: the baseline with $150M a year"
-description = "The baseline with a Transaction Fund appropriation of $150M a year instead of $125M."
+name = "My scenario: the baseline with $25M a year more"
+description = "The baseline with $25M a year more appropriation: $75M a year instead of the enacted $50M."
 
 [fund]
-# DLA: the Fund's funding is "usually $50-125 million each year"; this asks what $25M more buys.
-appropriation = 150e6
+# The baseline: $50M a year as enacted, plus $186.25M a year in FY2026-FY2029 (these four
+# materials' share of the $2B of P.L. 119-21); this asks what $25M a year more buys.
+appropriation = { 2026 = 261.25e6, 2030 = 75e6 }
 
 # More things to try (uncomment one):
 # [objective]
