@@ -27,9 +27,10 @@ from stockpile.model.build import build
 from stockpile.plan.read import read_plan
 from stockpile.scenario.load import load_scenario, scenario_from_dict
 from stockpile.scenario.schema import Scenario
-from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
+from stockpile.solve.lexicographic import solve_model
 from stockpile.analysis.sweep.patching import Footprint
 from stockpile.analysis.sweep.points import apply_point, grid, parse_vary
+from stockpile.analysis.sweep.readback import independently_audited
 from stockpile.analysis.sweep.run import PointSolver, chunk_size, run_sweep
 
 from .generate import generate, size_of
@@ -71,37 +72,21 @@ def fresh_round(base: Scenario, points) -> dict[str, float]:
 
 
 def warm_round(base: Scenario, points) -> dict[str, float]:
-    """The sweep's own path: the point's changes patched into the one HiGHS model, each stage from
-    the previous point's basis, in the sweep's chunks."""
+    """The sweep's own path, as ``run_sweep`` takes it on one process: the footprint found once,
+    then per point its scenario, its LP patched from the first point's, patched into the one HiGHS
+    model and solved from the previous point's basis (in the sweep's chunks), its row read back
+    and checked (the independent audit on the first, middle and last points, the LP check on the
+    others). ``warm_highs``: HiGHS's own time in those solves."""
     solver = PointSolver(base, "highs", None)
-    build_s = solve_s = rest_s = highs_s = 0.0
     size = chunk_size(len(points))
+    sample = independently_audited(len(points))
     started = time.perf_counter()
-    footprint = Footprint.of(base, points)  # once per sweep: counted in the points' build time
-    build_s += time.perf_counter() - started
+    footprint = Footprint.of(base, points)  # once per sweep: counted in the points' time
     for first in range(0, len(points), size):
-        bases, no_deficit = solver.base_start
-        solver.backend.clear_solver()
-        for point in points[first:first + size]:
-            scenario = apply_point(base, point)
-            started = time.perf_counter()
-            model = footprint.patched(scenario) if footprint is not None else None
-            if model is None:
-                model = build(scenario)
-                add_lexicographic_rows(model.lp)
-            built = time.perf_counter()
-            assert model.lp.same_shape(solver.loaded)
-            solver.backend.patch(solver.loaded, model.lp)
-            solver.loaded = model.lp
-            solution = solve_model(model, backend=solver.backend, start_bases=bases, no_deficit_hint=no_deficit)
-            bases, no_deficit = solution.bases, solver.had_no_deficit(solution)
-            solved = time.perf_counter()
-            highs_s += sum(run.seconds for _, run in solution.stages)
-            audit_plan(scenario, read_plan(model, solution).tables)
-            build_s += built - started
-            solve_s += solved - built
-            rest_s += time.perf_counter() - solved
-    return {"warm_build": build_s, "warm_solve": solve_s, "warm_rest": rest_s, "warm_highs": highs_s}
+        chunk = points[first:first + size]
+        rows = solver.solve_chunk(chunk, footprint, [first + k in sample for k in range(len(chunk))])
+        assert all(row["status"] == "optimal" and row["warm"] for row in rows), rows
+    return {"warm_point": time.perf_counter() - started, "warm_highs": solver.solver_seconds}
 
 
 def appropriation_spec(scenario: Scenario, points: int) -> str:
@@ -114,7 +99,7 @@ def point_against_resolve(base: Scenario, points: int) -> dict[str, float]:
     """Seconds per point of a warm appropriation sweep: the whole point (the point's LP built and
     patched in, solved, read back, audited) and HiGHS's own re-solve in it (its run() alone)."""
     measured = warm_round(base, grid([parse_vary(appropriation_spec(base, points))]))
-    whole = measured["warm_build"] + measured["warm_solve"] + measured["warm_rest"]
+    whole = measured["warm_point"]
     return {"sweep_points": points, "sweep_point_s": whole / points, "sweep_highs_s": measured["warm_highs"] / points}
 
 
@@ -160,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, scenario in cases:
         m = per_point(scenario, appropriation_spec(scenario, points))
         whole_fresh = m["fresh_build"] + m["fresh_solve"] + m["fresh_rest"]
-        whole_warm = m["warm_build"] + m["warm_solve"] + m["warm_rest"]
+        whole_warm = m["warm_point"]
         nan = float("nan")
         one, spawn, fork = (workers_speedup(scenario, appropriation_spec(scenario, args.speedup_points))
                             if not args.quick else (nan, nan, nan))

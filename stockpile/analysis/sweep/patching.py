@@ -2,12 +2,15 @@
 
 Once per sweep, :class:`Footprint` finds what the sweep's parameters move in the LP: a few of
 the sweep's points (the first, the middle and the last) are built whole, and the middle and last
-compared with the first (the reference every point is patched from), row by row (right-hand sides and coefficients), column by column
-(bounds) and objective by objective; each row family that moves is traced to the ``define_*``
-function of :data:`stockpile.model.build.DEFINITIONS` that adds it. A point is then
-:meth:`Footprint.patched`: the columns are defined again (their bounds, and a check that the
-point has the same columns), then only those functions run (with the price tiers first when
-the purchase costs the Fund's rows and the objectives take from them move too), and their rows' right-hand sides and
+compared with the first (the reference every point is patched from), row by row (right-hand
+sides and coefficients), column by column (bounds) and objective by objective; each row family
+that moves is traced to the ``define_*`` function of :data:`stockpile.model.build.DEFINITIONS`
+that adds it. A point is then :meth:`Footprint.patched`: the columns are defined again (their
+bounds, and a check that the point has the same columns), unless the sweep varies no section
+the columns depend on (the family registry's ``set_by``,
+:data:`~stockpile.model.families.COLUMNS_SET_BY`) and the sampled points' bounds are the same;
+then only those functions run (with the price tiers first when the purchase costs the Fund's
+rows and the objectives take from them move too), and their rows' right-hand sides and
 coefficients are written over a copy of the reference LP, and the objectives (and the
 lexicographic rows that hold them) replaced when they move. The functions are the model's own,
 so every value is the one a whole build gives, to the last bit (tests/test_sweep_patching.py
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from stockpile.analysis.sweep.points import Point, apply_point
 from stockpile.model.build import DEFINITIONS, OBJECTIVES, StockpileModel, build, define_objectives, \
     define_price_tiers, define_variables
-from stockpile.model.families import LEXICOGRAPHIC_ROW
+from stockpile.model.families import COLUMNS_SET_BY, LEXICOGRAPHIC_ROW
 from stockpile.model.lp import LinearProgram
 from stockpile.scenario.schema import Scenario
 
@@ -70,6 +73,9 @@ class Footprint:
     objectives: bool
     rows_of: dict[str, list[int]]
     """Row family -> its rows in the base LP, in order."""
+    columns_fixed: bool = False
+    """The sweep varies no section that decides the columns (:data:`~stockpile.model.families.COLUMNS_SET_BY`):
+    every point has the base's columns and bounds, so they are not defined again."""
 
     @classmethod
     def of(cls, base: Scenario, points: list[Point]) -> Footprint | None:
@@ -84,7 +90,7 @@ class Footprint:
         base_lp = base_model.lp
         picks = sorted({len(points) // 2, len(points) - 1} - {0})
         families: set[str] = set()
-        objectives = spend_moves = False
+        objectives = spend_moves = bounds = False
         for k in picks:
             try:
                 probe = _built(apply_point(base, points[k]))
@@ -94,6 +100,7 @@ class Footprint:
             if moved is None:
                 return None
             families |= moved[0]
+            bounds = bounds or moved[1]
             objectives = objectives or moved[2]
             spend_moves = spend_moves or probe.spend_terms != base_model.spend_terms
         definers_of = _definers_of(base)
@@ -111,16 +118,22 @@ class Footprint:
         for row, family in enumerate(base_lp.row_family):
             if family in rows_of:
                 rows_of[family].append(row)
-        return cls(base_model, definers, frozenset(rebuilt), objectives, rows_of)
+        columns_fixed = not bounds and not {setting.path.split(".", 1)[0] for setting in points[0]} & COLUMNS_SET_BY
+        return cls(base_model, definers, frozenset(rebuilt), objectives, rows_of, columns_fixed)
 
     def patched(self, scenario: Scenario) -> StockpileModel | None:
         """The point's model: a copy of the base LP with the moving parts rebuilt from ``scenario``,
         or None when the point's columns or rebuilt rows are not the base's (build it whole)."""
         base = self.base.lp
-        scratch = StockpileModel(scenario, LinearProgram(name=base.name))
-        define_variables(scratch)
-        if scratch.lp.col_key != base.col_key or scratch.lp.col_family != base.col_family:
-            return None
+        if self.columns_fixed:
+            scratch = StockpileModel(scenario, LinearProgram(
+                name=base.name, col_family=list(base.col_family), col_key=list(base.col_key),
+                col_lower=list(base.col_lower), col_upper=list(base.col_upper), _cols=dict(base._cols)))
+        else:
+            scratch = StockpileModel(scenario, LinearProgram(name=base.name))
+            define_variables(scratch)
+            if scratch.lp.col_key != base.col_key or scratch.lp.col_family != base.col_family:
+                return None
         if define_price_tiers not in self.definers:
             scratch.spend_terms = self.base.spend_terms  # the same at every point (see of)
         for define in self.definers:
