@@ -79,6 +79,7 @@ class PointReader:
         self.order_material = np.array([self.materials.index(o.material) for _, o in self.orders], dtype=np.int64)
         self._spend = None
         self._rows = _RowArrays(lp)
+        self._trust_reads, self._trust = None, {}
 
     def _cost_arrays(self, model: StockpileModel) -> None:
         """Per order, its spend coefficient (order column) or its tiers' columns and coefficients,
@@ -162,11 +163,7 @@ class PointReader:
         for m, code in enumerate(self.materials):
             row[f"shortfall_{code}"] = float(short[m].sum())
             row[f"unmet_release_{code}"] = float(unmet[m].sum())
-        trusted: dict[str, bool] = {}  # by option, for the options ordered (the point's own rules)
-        for i in np.flatnonzero(placed):
-            option = self.orders[i][1]
-            if option.name not in trusted:
-                trusted[option.name] = rules.is_trusted(s, option)
+        trusted = self._trusted(s, placed)
         for m, code in enumerate(self.materials):
             mine = np.flatnonzero(placed & (self.order_material == m))
             total = float(tonnes[mine].sum())
@@ -174,6 +171,20 @@ class PointReader:
             share = float(sum(float(tonnes[i]) for i in mine if trusted[self.orders[i][1].name]))
             row[f"trusted_share_{code}"] = share / total if total > 0 else None
         return row
+
+    def _trusted(self, s, placed: np.ndarray) -> dict[str, bool]:
+        """Whether each option ordered is trusted (:func:`stockpile.scenario.rules.is_trusted`),
+        kept from point to point while what trust reads (the trust policy, the countries' tags,
+        the options) is the same."""
+        reads = (s.policy.trusted_tags, s.policy.trusted_stages, s.countries, s.supply, s.recycling)
+        if self._trust_reads != reads:
+            self._trust_reads, self._trust = reads, {}
+        trusted = self._trust
+        for i in np.flatnonzero(placed):
+            option = self.orders[i][1]
+            if option.name not in trusted:
+                trusted[option.name] = rules.is_trusted(s, option)
+        return trusted
 
     def violations(self, lp: LinearProgram, x: np.ndarray) -> list[str]:
         """Rows and column bounds of ``lp`` the solution misses by more than :data:`LP_RELATIVE` of

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from stockpile.analysis.executor import run_tasks
+from stockpile.analysis.executor import early_pool, run_tasks
 from stockpile.analysis.sweep.patching import Footprint
 from stockpile.analysis.sweep.readback import independently_audited
 from stockpile.analysis.sweep.points import Point, apply_point, check_paths, point_columns
@@ -165,6 +165,9 @@ class PointSolver:
         return solution.objective_values["deficit"] <= self.base.objective.absolute_tolerance
 
 
+WORKER_IMPORTS = (__name__, "stockpile.plan.audit", "stockpile.solve.lexicographic", "highspy")
+"""What a pool's process imports as it starts, before its first chunk arrives."""
+
 Shipped = tuple[Any, Any, bool]
 """(the base's LP with its lexicographic rows, each stage's base basis as ints, no deficit at the base)."""
 
@@ -255,16 +258,20 @@ def run_sweep(base: Scenario, points: list[Point], solver: str = "highs", time_l
     base_json = base.plain_json()
     executor = "1 process"
     if todo:
-        shipped = None
-        if (workers > 1 and len(todo) > 1) or dask_address:
-            # The base is solved once, here; the pool's processes receive its model and bases.
-            local = _worker_solver(base_json, solver, time_limit)
-            shipped = (base, local.shipped()) if local.warm else None
-        footprint = Footprint.of(base, points) if patch else None
-        sample = set(range(len(points))) if audit_all else independently_audited(len(points))
-        tasks = [(base_json, solver, time_limit, index, chunk, shipped, footprint,
-                  [index * size + k in sample for k in range(len(chunk))]) for index, chunk in todo]
-        executor = run_tasks(solve_chunk_task, tasks, lambda _, result: record(*result), workers, dask_address)
+        pooled = workers > 1 and len(todo) > 1 and not dask_address
+        # The pool's processes start up while this one solves the base and finds the footprint.
+        with early_pool(min(workers, len(todo)) if pooled else 1, imports=WORKER_IMPORTS) as pool:
+            shipped = None
+            if pooled or dask_address:
+                # The base is solved once, here; the pool's processes receive its model and bases.
+                local = _worker_solver(base_json, solver, time_limit)
+                shipped = (base, local.shipped()) if local.warm else None
+            footprint = Footprint.of(base, points) if patch else None
+            sample = set(range(len(points))) if audit_all else independently_audited(len(points))
+            tasks = [(base_json, solver, time_limit, index, chunk, shipped, footprint,
+                      [index * size + k in sample for k in range(len(chunk))]) for index, chunk in todo]
+            executor = run_tasks(solve_chunk_task, tasks, lambda _, result: record(*result), workers, dask_address,
+                                 pool=pool)
     table = sweep_table(collected, columns, base)
     if writer:
         writer.finish(table)
