@@ -35,18 +35,6 @@ from stockpile.scenario.schema import Scenario
 
 
 
-def _definers_of(base: Scenario) -> dict[str, object]:
-    """Row family -> the define function of DEFINITIONS that adds it (run once on the base)."""
-    model = StockpileModel(base, LinearProgram())
-    found: dict[str, object] = {}
-    for define in DEFINITIONS:
-        first = model.lp.n_rows
-        define(model)
-        for family in model.lp.row_family[first:]:
-            found.setdefault(family, define)
-    return found
-
-
 def _moved(base: LinearProgram, other: LinearProgram) -> tuple[set[str], bool, bool] | None:
     """(row families whose rows move, whether column bounds move, whether objectives move), or
     None when the two LPs differ in shape."""
@@ -84,7 +72,8 @@ class Footprint:
         if not points:
             return None
         try:
-            base_model = _built(apply_point(base, points[0]))  # the reference: the sweep's first point
+            definers_of: dict[str, object] = {}  # row family -> the define function that adds it
+            base_model = _built(apply_point(base, points[0]), definers_of)  # the reference: the first point
         except Exception:  # noqa: BLE001 - a point that fails is reported when it is solved
             return None
         base_lp = base_model.lp
@@ -103,7 +92,6 @@ class Footprint:
             bounds = bounds or moved[1]
             objectives = objectives or moved[2]
             spend_moves = spend_moves or probe.spend_terms != base_model.spend_terms
-        definers_of = _definers_of(base)
         if not families <= set(definers_of):
             return None
         needed = {definers_of[family] for family in families}
@@ -169,10 +157,11 @@ class Footprint:
         return StockpileModel(scenario, lp, spend_terms)
 
 
-def _built(scenario: Scenario) -> StockpileModel:
-    """The scenario's whole model with its lexicographic rows, as a sweep point solves it."""
+def _built(scenario: Scenario, definers: dict[str, object] | None = None) -> StockpileModel:
+    """The scenario's whole model with its lexicographic rows, as a sweep point solves it (and,
+    given ``definers``, each row family's define function recorded in it)."""
     from stockpile.solve.lexicographic import add_lexicographic_rows
 
-    model = build(scenario)
+    model = build(scenario, definers=definers)
     add_lexicographic_rows(model.lp)
     return model
