@@ -7,7 +7,10 @@ base scenario's optimal basis, the next ones from the previous point's; between 
 right-hand sides, bounds and coefficients of the one HiGHS model change. A point's LP is the
 sweep's first point's with only what its parameters move rebuilt
 (:mod:`stockpile.analysis.sweep.patching`). A point whose LP has a different shape (a ban that
-appears, a goal that becomes zero) is built whole and solved from a fresh model.
+appears, a goal that becomes zero) is built whole and solved from a fresh model. A warm point's
+row is read from the solution vector and its plan checked against its own LP
+(:mod:`stockpile.analysis.sweep.readback`); the first, middle and last points, and every point
+solved from a fresh model, are read back whole and pass the independent audit.
 
 Because chunks never depend on the executor, and each chunk starts from a cleared solver and the
 base's bases, a sweep gives the same table serially, on local processes or on a Dask cluster, and

@@ -19,9 +19,9 @@ from stockpile.outputs.excel.styles import NUMBER_FORMATS, Column
 HOW_TO_READ = (
     "One row per point of the sweep: the parameters set at that point, then the plan's headline "
     "figures. Each point is a full lexicographic solve (solvency first, then readiness, then cost). "
-    "'Audit': 'independent' points passed the independent audit, as any plan does (the first, middle "
-    "and last points, or every point with --audit-all); 'lp' points were checked against every row "
-    "and bound of their own LP, whose moved rows the model's own functions rebuilt. 'Warm' points were re-solved from a neighbouring point's basis; the others "
+    "The first, middle and last points passed the independent audit, as any plan does (every point "
+    "with --audit-all); the others were checked against every row and bound of their own LP (the "
+    "CSV's audit column says which). 'Warm' points were re-solved from a neighbouring point's basis; the others "
     "from a fresh model (their LP had another shape). The charts read the frontier against the first "
     "parameter; with two parameters, one line per value of the second.")
 
@@ -107,7 +107,7 @@ HEADLINE_COLUMNS = [
         Column("total_deficit", "Fund deficit", "money"), Column("total_purchase_cost", "Purchases", "money"),
         Column("discounted_net_cost", "Discounted net cost", "money"),
         Column("end_fund_balance", "End Fund balance", "money"),
-        Column("audit", "Audit"), Column("warm", "Warm"), Column("reason", "Reason (failed points)"),
+        Column("warm", "Warm"), Column("reason", "Reason (failed points)"),
 ]
 
 
