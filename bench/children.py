@@ -129,6 +129,17 @@ def child_pipeline(size: Size, solver: str, cap: float, folder: Path, workbook: 
     out["audit_ok"] = report.ok
     out["audit_summary"] = report.summary
     out["headline"] = plan.headline
+    # The goals out of reach at any budget, as ``stockpile solve`` finds them when a goal is short
+    # (a second build and solve with money unlimited).
+    if plan.kpis["first_shortfall_fy"] is not None:
+        from stockpile.analysis.reach import goals_out_of_reach
+
+        t = time.perf_counter()
+        try:
+            plan.goals_out_of_reach = goals_out_of_reach(scenario, solver, None)
+            out["reach"] = time.perf_counter() - t
+        except Exception as exc:  # noqa: BLE001 - recorded beside the other timings
+            out["reach_error"] = f"{type(exc).__name__}: {exc}"
     # The policy costs, as ``stockpile solve -o`` measures them: warm, on the plan's own model.
     from stockpile.analysis.policy_costs import policy_cost_table
 
@@ -323,7 +334,29 @@ def child_cli(runs: int) -> dict:
             times.append(time.perf_counter() - started)
             if done.returncode != 0:
                 return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:], "times": times}
-    return {"times": times, "median": statistics.median(times)}
+    return {"times": times, "median": statistics.median(times), **_solve_imports(runs)}
+
+
+SOLVE_IMPORTS = ("stockpile.cli.app", "stockpile.scenario.load", "stockpile.plan.pipeline", "stockpile.analysis.reach",
+                 "stockpile.analysis.policy_costs", "stockpile.outputs.workbook.write", "stockpile.outputs.summary")
+"""What ``stockpile solve -o --json`` imports before and while it works (its CLI and each stage's modules)."""
+
+
+def _solve_imports(runs: int) -> dict:
+    """Seconds, median of ``runs`` fresh processes: a bare interpreter (``python -c pass``), and
+    importing what ``stockpile solve`` imports (:data:`SOLVE_IMPORTS`)."""
+    code = ("import time; t = time.perf_counter(); " + "; ".join(f"import {m}" for m in SOLVE_IMPORTS)
+            + "; print(time.perf_counter() - t)")
+    bare, imports = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - started)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            return {"imports_error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+        imports.append(float(done.stdout.strip()))
+    return {"interpreter": statistics.median(bare), "imports": statistics.median(imports)}
 
 
 # ---------------------------------------------------------------------------------------------

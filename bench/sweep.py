@@ -27,9 +27,10 @@ from stockpile.model.build import build
 from stockpile.plan.read import read_plan
 from stockpile.scenario.load import load_scenario, scenario_from_dict
 from stockpile.scenario.schema import Scenario
-from stockpile.solve.lexicographic import add_lexicographic_rows, solve_model
+from stockpile.solve.lexicographic import solve_model
 from stockpile.analysis.sweep.patching import Footprint
 from stockpile.analysis.sweep.points import apply_point, grid, parse_vary
+from stockpile.analysis.sweep.readback import independently_audited
 from stockpile.analysis.sweep.run import PointSolver, chunk_size, run_sweep
 
 from .generate import generate, size_of
@@ -43,14 +44,16 @@ point vary by a fifth on a shared machine."""
 
 
 def per_point(base: Scenario, spec: str) -> dict[str, float]:
-    """Seconds per point of: fresh build-and-solve, warm re-solve, and each whole point (the
-    median of :data:`ROUNDS` rounds, fresh and warm alternating)."""
+    """Seconds per point of: fresh build-and-solve, the warm sweep (its whole time, and the points
+    checked against their LP alone) and HiGHS's own re-solve in them (the median of
+    :data:`ROUNDS` rounds, fresh and warm alternating)."""
     import statistics
 
     points = grid([parse_vary(spec)])
     rounds = [dict(fresh_round(base, points), **warm_round(base, points)) for _ in range(ROUNDS)]
-    n = len(points)
-    return {"points": n, **{key: statistics.median(r[key] for r in rounds) / n for key in rounds[0]}}
+    n, steady = len(points), max(rounds[0]["steady_points"], 1)
+    per = {key: (steady if key.startswith("warm_steady") else n) for key in rounds[0] if key != "steady_points"}
+    return {"points": n, **{key: statistics.median(r[key] for r in rounds) / per[key] for key in per}}
 
 
 def fresh_round(base: Scenario, points) -> dict[str, float]:
@@ -71,37 +74,31 @@ def fresh_round(base: Scenario, points) -> dict[str, float]:
 
 
 def warm_round(base: Scenario, points) -> dict[str, float]:
-    """The sweep's own path: the point's changes patched into the one HiGHS model, each stage from
-    the previous point's basis, in the sweep's chunks."""
+    """The sweep's own path, as ``run_sweep`` takes it on one process: the footprint found once,
+    then per point its scenario, its LP patched from the first point's, patched into the one HiGHS
+    model and solved from the previous point's basis (in the sweep's chunks), its row read back
+    and checked (the independent audit on the first, middle and last points, the LP check on the
+    others). Seconds in all: ``warm_point`` the whole sweep (footprint included), ``warm_steady``
+    the points checked against their LP alone, ``warm_highs`` and ``warm_steady_highs`` HiGHS's
+    own time in those solves; ``steady_points`` how many."""
     solver = PointSolver(base, "highs", None)
-    build_s = solve_s = rest_s = highs_s = 0.0
     size = chunk_size(len(points))
+    sample = independently_audited(len(points))
+    steady = steady_highs = 0.0
     started = time.perf_counter()
-    footprint = Footprint.of(base, points)  # once per sweep: counted in the points' build time
-    build_s += time.perf_counter() - started
+    footprint = Footprint.of(base, points)  # once per sweep: counted in the whole sweep's time
     for first in range(0, len(points), size):
-        bases, no_deficit = solver.base_start
-        solver.backend.clear_solver()
-        for point in points[first:first + size]:
-            scenario = apply_point(base, point)
-            started = time.perf_counter()
-            model = footprint.patched(scenario) if footprint is not None else None
-            if model is None:
-                model = build(scenario)
-                add_lexicographic_rows(model.lp)
-            built = time.perf_counter()
-            assert model.lp.same_shape(solver.loaded)
-            solver.backend.patch(solver.loaded, model.lp)
-            solver.loaded = model.lp
-            solution = solve_model(model, backend=solver.backend, start_bases=bases, no_deficit_hint=no_deficit)
-            bases, no_deficit = solution.bases, solver.had_no_deficit(solution)
-            solved = time.perf_counter()
-            highs_s += sum(run.seconds for _, run in solution.stages)
-            audit_plan(scenario, read_plan(model, solution).tables)
-            build_s += built - started
-            solve_s += solved - built
-            rest_s += time.perf_counter() - solved
-    return {"warm_build": build_s, "warm_solve": solve_s, "warm_rest": rest_s, "warm_highs": highs_s}
+        start = solver.base_start
+        solver.backend.clear_solver()  # as solve_chunk does
+        for k, point in enumerate(points[first:first + size], start=first):
+            began, highs_before = time.perf_counter(), solver.solver_seconds
+            row, start = solver.solve_point(point, start, footprint, k in sample)
+            assert row["status"] == "optimal" and row["warm"], row
+            if k not in sample:
+                steady += time.perf_counter() - began
+                steady_highs += solver.solver_seconds - highs_before
+    return {"warm_point": time.perf_counter() - started, "warm_highs": solver.solver_seconds,
+            "warm_steady": steady, "warm_steady_highs": steady_highs, "steady_points": len(points) - len(sample)}
 
 
 def appropriation_spec(scenario: Scenario, points: int) -> str:
@@ -111,11 +108,15 @@ def appropriation_spec(scenario: Scenario, points: int) -> str:
 
 
 def point_against_resolve(base: Scenario, points: int) -> dict[str, float]:
-    """Seconds per point of a warm appropriation sweep: the whole point (the point's LP built and
-    patched in, solved, read back, audited) and HiGHS's own re-solve in it (its run() alone)."""
+    """Seconds per point of a warm appropriation sweep against HiGHS's own re-solve in it (its
+    run() alone): ``sweep_point_s`` a point checked against its LP (the sweep's usual point),
+    ``sweep_whole_s`` the whole sweep per point (the footprint and the independently audited
+    first, middle and last points included)."""
     measured = warm_round(base, grid([parse_vary(appropriation_spec(base, points))]))
-    whole = measured["warm_build"] + measured["warm_solve"] + measured["warm_rest"]
-    return {"sweep_points": points, "sweep_point_s": whole / points, "sweep_highs_s": measured["warm_highs"] / points}
+    steady = max(measured["steady_points"], 1)
+    return {"sweep_points": points, "sweep_point_s": measured["warm_steady"] / steady,
+            "sweep_highs_s": measured["warm_steady_highs"] / steady,
+            "sweep_whole_s": measured["warm_point"] / points, "sweep_whole_highs_s": measured["warm_highs"] / points}
 
 
 def workers_speedup(base: Scenario, spec: str) -> tuple[float, float, float]:
@@ -154,27 +155,32 @@ def main(argv: list[str] | None = None) -> int:
         cases.append((f"generated ({size_of(raw)['variables']:,} variables)", scenario_from_dict(raw)))
     print(f"sweep benchmark: {points} appropriation levels per case ({args.speedup_points} for --workers), "
           f"{os.cpu_count()} cores")
-    header = ("case", "HiGHS warm re-solve ms", "whole warm point ms", "point / re-solve", "fresh point ms",
-              "workers 1 s", "workers 2 s (spawn)", "workers 2 s (fork)", "speed-up spawn", "speed-up fork")
+    header = ("case", "HiGHS warm re-solve ms", "sweep point ms", "point / re-solve", "whole sweep per point ms",
+              "whole / re-solve", "fresh point ms", "workers 1 s", "workers 2 s (spawn)", "workers 2 s (fork)",
+              "speed-up spawn", "speed-up fork")
     rows = []
     for label, scenario in cases:
         m = per_point(scenario, appropriation_spec(scenario, points))
         whole_fresh = m["fresh_build"] + m["fresh_solve"] + m["fresh_rest"]
-        whole_warm = m["warm_build"] + m["warm_solve"] + m["warm_rest"]
         nan = float("nan")
         one, spawn, fork = (workers_speedup(scenario, appropriation_spec(scenario, args.speedup_points))
                             if not args.quick else (nan, nan, nan))
-        rows.append((label, f"{m['warm_highs'] * 1e3:.1f}", f"{whole_warm * 1e3:.1f}",
-                     f"{whole_warm / m['warm_highs']:.1f}", f"{whole_fresh * 1e3:.1f}", f"{one:.2f}",
+        rows.append((label, f"{m['warm_steady_highs'] * 1e3:.1f}", f"{m['warm_steady'] * 1e3:.1f}",
+                     f"{m['warm_steady'] / m['warm_steady_highs']:.2f}", f"{m['warm_point'] * 1e3:.1f}",
+                     f"{m['warm_point'] / m['warm_highs']:.2f}", f"{whole_fresh * 1e3:.1f}", f"{one:.2f}",
                      f"{spawn:.2f}", f"{fork:.2f}", f"{one / spawn:.2f}" if spawn == spawn else "-",
                      f"{one / fork:.2f}" if fork == fork else "-"))
     print("| " + " | ".join(header) + " |")
     print("|---|" + "---:|" * (len(header) - 1))
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    print("whole warm point: the point's scenario, its LP patched from the sweep's first point (only what the "
-          "parameter moves rebuilt), patched into the one HiGHS model, solved from the previous point's basis, "
-          "read back and audited; HiGHS warm re-solve: HiGHS's own run() in it.")
+    print("sweep point: a point checked against its own LP (the sweep's usual point): its scenario, its LP "
+          "patched from the sweep's first point (only what the parameter moves rebuilt), patched into the one "
+          "HiGHS model, solved from the previous point's basis, its row read from the solution vector; HiGHS "
+          "warm re-solve: HiGHS's own run() in it. Whole sweep per point: every point's time and the "
+          "once-per-sweep work (the footprint, the independent audit of the first, middle and last points) "
+          f"over the points, against HiGHS's time in all of them. Load average at the end: "
+          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}.")
     return 0
 
 

@@ -74,3 +74,15 @@ def test_futures_are_deterministic_and_valid():
     assert set(hedged.uncertainty.futures) == {f["name"] for f in futures}
     assert all(event.from_fy >= hedged.uncertainty.decision_fy
                for future in hedged.uncertainty.futures.values() for event in future.events.values())
+
+
+def test_sweep_bench_runs_the_sweeps_own_path():
+    """bench.sweep times the sweep's own points (every one warm and optimal, its assertion), the
+    independently audited first, middle and last apart from the LP-checked rest."""
+    from bench.sweep import point_against_resolve
+
+    from stockpile.scenario.load import load_scenario
+
+    measured = point_against_resolve(load_scenario(ROOT / "scenarios" / "baseline.toml"), 6)
+    assert measured["sweep_points"] == 6
+    assert all(measured[key] > 0 for key in ("sweep_point_s", "sweep_highs_s", "sweep_whole_s", "sweep_whole_highs_s"))

@@ -61,6 +61,8 @@ def test_patched_point_is_the_whole_build(baseline, specs) -> None:
         assert a.col_lower == b.col_lower and a.col_upper == b.col_upper, point
         assert a.objectives == b.objectives, point
         assert patched.spend_terms == built.spend_terms, point
+    # Only a sweep of a section the columns depend on (materials here) defines them again.
+    assert footprint.columns_fixed == (not any(spec.startswith("materials.") for spec in specs))
     # Each sweep moves something (rows or objectives), and not everything: a part of the model.
     assert footprint.families or footprint.objectives
     assert footprint.families < set(whole(baseline).lp.row_family)

@@ -8,6 +8,7 @@ solver, futures are solved from scratch), so the executor never changes a result
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
 from stockpile.errors import InputError
@@ -24,9 +25,10 @@ measure what the start costs against it."""
 
 
 def run_tasks(function: Callable[..., Any], tasks: list[Task], on_result: Callable[[int, Any], None],
-              workers: int = 1, dask_address: str | None = None) -> str:
+              workers: int = 1, dask_address: str | None = None, pool: Any = None) -> str:
     """Call ``function(*task)`` for every task, and ``on_result(i, result)`` as task i finishes.
 
+    ``pool``: the processes of :func:`early_pool`, started while the tasks were being prepared.
     Returns where the tasks ran, for reports: ``1 process``, ``N processes (...)``, ``Dask at ...``.
     """
     if dask_address:
@@ -34,13 +36,49 @@ def run_tasks(function: Callable[..., Any], tasks: list[Task], on_result: Callab
         return f"Dask at {dask_address}"
     workers = min(workers, len(tasks))  # --workers 40 for 2 tasks starts one worker, not 39
     if workers > 1:
-        return _run_processes(function, tasks, on_result, workers)
+        return _run_processes(function, tasks, on_result, workers, pool)
     for i, task in enumerate(tasks):
         on_result(i, function(*task))
     return "1 process"
 
 
-def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, workers: int) -> str:
+@contextmanager
+def early_pool(workers: int, imports: tuple[str, ...] = ()):
+    """The ``workers - 1`` processes :func:`run_tasks` would start, started now (None for one
+    worker), each importing ``imports`` (the tasks' modules) at once: they start up (about 1.5 s
+    each when spawned, most of it imports) while this process prepares the tasks; stopped on
+    leaving."""
+    if workers <= 1:
+        yield None
+        return
+    pool = _new_pool(workers, imports)
+    try:
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _new_pool(workers: int, imports: tuple[str, ...] = ()):
+    import multiprocessing
+    import signal
+
+    # The workers ignore Ctrl-C (it reaches the whole process group): this process stops them,
+    # and no worker prints a KeyboardInterrupt traceback. Python keeps an inherited SIG_IGN, so
+    # it holds from their start.
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        return multiprocessing.get_context(START_METHOD).Pool(processes=workers - 1, initializer=_start_worker,
+                                                              initargs=(imports,))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, workers: int, pool: Any = None) -> str:
     """Run tasks on ``workers - 1`` spawned processes and this one.
 
     The pool starts at once, so its start-up (about 1.5 s a process on 2 cores: Python, imports,
@@ -49,8 +87,6 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
     worker still holds, and whichever finishes first counts. The pool is then terminated: a small
     job finishes here as fast as serially, a large one on every process.
     """
-    import multiprocessing
-    import signal
     from collections import deque
 
     pending = deque(range(len(tasks)))
@@ -63,18 +99,9 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
             finished.add(i)
             on_result(i, result)
 
-    # The workers ignore
-    # Ctrl-C (it reaches the whole process group): this process stops them, and no worker prints
-    # a KeyboardInterrupt traceback. Python keeps an inherited SIG_IGN, so it holds from their start.
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        previous = None
-    try:
-        pool = multiprocessing.get_context(START_METHOD).Pool(processes=workers - 1, initializer=_ignore_interrupts)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+    own = pool is None
+    if own:
+        pool = _new_pool(workers)
     try:
         while len(finished) < len(tasks):
             while pending and sum(i not in finished for i in handed) < 2 * (workers - 1):  # one running, one queued
@@ -94,16 +121,20 @@ def _run_processes(function: Callable[..., Any], tasks: list[Task], on_result, w
                 if held:  # the last handed out: the least likely to be under way already
                     take(held[-1], function(*tasks[held[-1]]))
     finally:
-        pool.terminate()
-        pool.join()
+        if own:
+            pool.terminate()
+            pool.join()
     started = "spawned" if START_METHOD == "spawn" else f"started by {START_METHOD}"
     return f"{workers} processes ({from_workers} of {len(tasks)} tasks from the {workers - 1} {started})"
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(imports: tuple[str, ...] = ()) -> None:
+    import importlib
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for module in imports:
+        importlib.import_module(module)
 
 
 def dask_client(address: str):

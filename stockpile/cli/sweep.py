@@ -34,6 +34,9 @@ def sweep(
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", metavar="SECONDS", min=0.01, help="Seconds per point.")] = None,
     every_row: Annotated[bool, typer.Option("--all", help="Print every point (default: a screenful: the first "
                                                           "and last points and where the frontier turns).")] = False,
+    audit_all: Annotated[bool, typer.Option(
+        "--audit-all", help="Run the independent audit on every point (default: the first, middle and last; "
+                            "the others are checked against their own LP).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = False,
 ) -> None:
     """Solve one scenario for many parameter values: the frontier as a table, a CSV and a workbook."""
@@ -64,7 +67,8 @@ def sweep(
         with phases("sweep", keep=False) as report:
             result = run_sweep(base, points, solver=solver or base.solver.name, time_limit=time_limit,
                                workers=workers or os.cpu_count() or 1, dask_address=dask, results=csv_path,
-                               resume=resume, progress=lambda done, total: report("solving points", done, total))
+                               resume=resume, progress=lambda done, total: report("solving points", done, total),
+                               audit_all=audit_all)
             if output is not None:
                 report("writing the workbook")
                 atomic_write(output, lambda tmp: write_sweep_workbook(result.table, parameters, base, tmp),

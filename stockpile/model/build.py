@@ -36,15 +36,20 @@ class StockpileModel:
     """Per FY, the purchase cost of that FY's orders in $M as {column: coefficient}."""
 
 
-def build(scenario: Scenario, lp: LinearProgram | None = None) -> StockpileModel:
+def build(scenario: Scenario, lp: LinearProgram | None = None, definers: dict | None = None) -> StockpileModel:
     """The whole LP of a scenario: variables, the constraint families, and the objectives (OBJECTIVES).
 
     Given ``lp``, the scenario is built into it under the LP's current scope (one future of a
-    two-stage model, see stockpile.analysis.hedge.tree) instead of into a new one.
+    two-stage model, see stockpile.analysis.hedge.tree) instead of into a new one. Given
+    ``definers``, each row family is recorded in it with the function of DEFINITIONS that adds it.
     """
     model = StockpileModel(scenario, lp if lp is not None else LinearProgram(name=_lp_name(scenario.name)))
     for define in DEFINITIONS:
+        first = model.lp.n_rows
         define(model)
+        if definers is not None:
+            for family in model.lp.row_family[first:]:
+                definers.setdefault(family, define)
     return model
 
 

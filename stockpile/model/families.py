@@ -80,6 +80,10 @@ class ColumnFamily:
     here_and_now: bool = False
     """In a two-stage plan, decided before the decision FY once for every future (orders, tier
     purchases, disposals); the rest are each future's own."""
+    set_by: tuple[str, ...] = ()
+    """The scenario's sections whose values decide which of the family's columns exist and their
+    bounds (``define_variables`` reads nothing else for it): a sweep that varies none of them
+    keeps the base's columns (:mod:`stockpile.analysis.sweep.patching`)."""
     added_by: AddedBy = "build"
 
 
@@ -143,18 +147,22 @@ ROW_FAMILIES: dict[str, RowFamily] = {family.name: family for family in (
 # Unless said otherwise a column is in tonnes, each future's own in a two-stage plan.
 
 ORDER = ColumnFamily("order", ("material", "option", "fy"),
-                     "tonnes ordered from an option in FY y (delivered lead-time FYs later)", here_and_now=True)
+                     "tonnes ordered from an option in FY y (delivered lead-time FYs later)", here_and_now=True,
+                     set_by=("horizon", "supply", "recycling"))
 BUY = ColumnFamily("buy", ("material", "option", "tier", "fy"),
-                   "tonnes bought in price tier k (options with tiers; at most the tier's width)", here_and_now=True)
-SELL = ColumnFamily("sell", ("material", "fy"), "tonnes disposed of (where disposals are allowed)", here_and_now=True)
-INV = ColumnFamily("inv", ("material", "fy"), "tonnes held at the end of FY y")
+                   "tonnes bought in price tier k (options with tiers; at most the tier's width)", here_and_now=True,
+                   set_by=("horizon", "supply", "recycling"))
+SELL = ColumnFamily("sell", ("material", "fy"), "tonnes disposed of (where disposals are allowed)", here_and_now=True,
+                    set_by=("horizon", "materials"))
+INV = ColumnFamily("inv", ("material", "fy"), "tonnes held at the end of FY y", set_by=("horizon", "materials"))
 SHORT = ColumnFamily("short", ("material", "fy"), "tonnes below the goal (where the goal is positive)",
-                     elastic_slack=True)
+                     elastic_slack=True, set_by=("horizon", "materials"))
 UNMET_DRAW = ColumnFamily("unmet_draw", ("material", "fy"), "tonnes of a drawdown the stock could not supply",
-                          elastic_slack=True)
-FUND_BALANCE = ColumnFamily("fund", ("fy",), "the Transaction Fund's balance at the end of FY y (free)", unit="$M")
+                          elastic_slack=True, set_by=("horizon", "materials"))
+FUND_BALANCE = ColumnFamily("fund", ("fy",), "the Transaction Fund's balance at the end of FY y (free)", unit="$M",
+                            set_by=("horizon",))
 DEFICIT = ColumnFamily("deficit", ("fy",), "how far the Fund's balance is below its floor", unit="$M",
-                       elastic_slack=True)
+                       elastic_slack=True, set_by=("horizon",))
 SLACK = ColumnFamily("slack", ("row", "side"), "how far a hard row of the diagnosis's elastic copy is violated",
                      unit="", elastic_slack=True, added_by="diagnosis")
 BUDGET = ColumnFamily(
@@ -190,3 +198,5 @@ MARGINAL_ROWS = frozenset(f.name for f in ROW_FAMILIES.values() if f.marginal_ta
 """The rows whose readiness duals are tables of the plan."""
 ELASTIC_SLACKS = frozenset(f.name for f in COLUMN_FAMILIES.values() if f.elastic_slack)
 HERE_AND_NOW = frozenset(f.name for f in COLUMN_FAMILIES.values() if f.here_and_now)
+COLUMNS_SET_BY = frozenset(section for f in COLUMN_FAMILIES.values() if f.added_by == "build" for section in f.set_by)
+"""The scenario's sections that decide the model's columns and their bounds."""

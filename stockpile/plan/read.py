@@ -17,6 +17,7 @@ Tables (pandas DataFrames, money in dollars, quantities in tonnes):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -364,7 +365,14 @@ def _tonnes_ordered(s: Scenario, orders: pd.DataFrame) -> dict[str, float]:
 
 
 def appropriation_to_avoid_deficit(fund: pd.DataFrame) -> dict[int, float]:
-    """Extra appropriation per FY that removes every deficit of this plan, keeping its orders.
+    """Extra appropriation per FY that removes every deficit of this plan, keeping its orders
+    (:func:`appropriation_needed` of the Fund table's FYs and deficits)."""
+    return appropriation_needed(zip(fund.fy.tolist(), fund.deficit.tolist()))
+
+
+def appropriation_needed(deficits: Iterable[tuple[int, float]]) -> dict[int, float]:
+    """Extra appropriation per FY that removes every deficit of a plan, keeping its orders, from
+    its (FY, deficit) pairs in FY order.
 
     Money carries forward, so FY y needs a cumulative extra of R(y) = max over y' <= y of
     deficit[y']; the extra in FY y is R(y) - R(y-1). With the same orders the Fund then ends each
@@ -372,10 +380,10 @@ def appropriation_to_avoid_deficit(fund: pd.DataFrame) -> dict[int, float]:
     least such schedule for these orders (each FY's extra arrives no earlier than needed).
     """
     needed, running = {}, 0.0
-    for row in fund.itertuples():
-        if row.deficit > running:
-            needed[int(row.fy)] = float(row.deficit - running)
-            running = float(row.deficit)
+    for fy, deficit in deficits:
+        if deficit > running:
+            needed[int(fy)] = float(deficit - running)
+            running = float(deficit)
     return needed
 
 
@@ -392,9 +400,27 @@ def _tonnes(value: float) -> str:
 def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | None,
                      first_deficit: int | None, needed: dict[int, float] | None = None,
                      first_unmet: int | None = None) -> str:
+    """The solvency horizon of a plan's inventory table (:func:`horizon_sentence`)."""
+    at: dict[str, list[tuple[str, float]]] = {"shortfall": [], "unmet_draw": []}
+    for fy, column in ((first_short, "shortfall"), (first_unmet, "unmet_draw")):
+        if fy is not None:
+            rows = inventory[(inventory.fy == fy) & (inventory[column] > SHORTFALL_TONNES)]
+            at[column] = [(r.material, getattr(r, column)) for r in rows.itertuples()]
+    return horizon_sentence(s, first_short, first_deficit, needed, first_unmet, at["shortfall"], at["unmet_draw"],
+                            float(inventory.shortfall.sum()))
+
+
+def horizon_sentence(s: Scenario, first_short: int | None, first_deficit: int | None,
+                     needed: dict[int, float] | None, first_unmet: int | None,
+                     short_at_first: list[tuple[str, float]], unmet_at_first: list[tuple[str, float]],
+                     total_short: float) -> str:
     """"solvent through FY2040", or "solvent through FY2028; first shortfall FY2029: cobalt
     1,230 t (5,400 t-yr short in all); unmet release FY2031: cobalt 400 t; Fund deficit from
-    FY2031"."""
+    FY2031".
+
+    ``short_at_first`` and ``unmet_at_first``: (material, tonnes) short, or of a release left
+    unmet, in the first FY of each (in the materials' order); ``total_short``: tonne-years short
+    over the horizon."""
     if first_short is None and first_deficit is None and first_unmet is None:
         return f"solvent through FY{s.horizon.last_fy}"
     parts = []
@@ -403,15 +429,14 @@ def solvency_horizon(s: Scenario, inventory: pd.DataFrame, first_short: int | No
         parts.append(f"solvent through FY{first_failure - 1}")
     else:
         parts.append(f"not solvent in FY{s.horizon.first_fy}")
-    for fy, column, label in ((first_short, "shortfall", "first shortfall"),
-                              (first_unmet, "unmet_draw", "unmet release")):
+    for fy, rows, label in ((first_short, short_at_first, "first shortfall"),
+                            (first_unmet, unmet_at_first, "unmet release")):
         if fy is None:
             continue
-        rows = inventory[(inventory.fy == fy) & (inventory[column] > SHORTFALL_TONNES)]
-        what = ", ".join(f"{s.materials[r.material].name.lower()} {_tonnes(getattr(r, column))} "
-                         f"{s.materials[r.material].unit}" for r in rows.itertuples())
-        if column == "shortfall":  # how large, over the horizon: what tells apart plans short from the same FY
-            what += f" ({_tonnes(float(inventory.shortfall.sum()))} t-yr short in all)"
+        what = ", ".join(f"{s.materials[code].name.lower()} {_tonnes(tonnes)} {s.materials[code].unit}"
+                         for code, tonnes in rows)
+        if label == "first shortfall":  # how large, over the horizon: what tells apart plans short from the same FY
+            what += f" ({_tonnes(total_short)} t-yr short in all)"
         parts.append(f"{label} FY{fy}: {what}")
     if first_deficit is not None:
         text = f"Fund deficit from FY{first_deficit}"

@@ -228,6 +228,7 @@ def _imports(data: BaselineData, spec: ImportDefaults, materials: tuple[str, ...
     lead = spec.lead_time if spec.lead_time is not None else int(record.data(
         "imports: lead time", float(lead_row["value"]), "FY", lead_row, "assumptions.csv"))
     options = []
+    routes = _routes(data)
     for code in materials:
         name = _material_name(data, code)
         price = _market_price(data, code, price_year, record, f"{code} market price {price_year}")
@@ -245,7 +246,7 @@ def _imports(data: BaselineData, spec: ImportDefaults, materials: tuple[str, ...
                                        f"{share:g} x {output:,.0f} t = {share * output:,.1f} t")
             entry = dict(name=option, material=code, kind="import", country=country, capacity=capacity,
                          price=price, lead_time=lead)
-            route = _route(data, code, country, record, option)
+            route = _route(routes.get((code, country), []), record, option)
             if route is not None:
                 entry["refiner"] = route
             options.append(entry)
@@ -257,12 +258,22 @@ ROUTE_MAJORITY = 0.5
 """A mine country's ore is taken as refined where data/refining.csv routes more than this share of it."""
 
 
-def _route(data: BaselineData, code: str, origin: str, record: _Recorder, option: str) -> str | None:
-    """The refining country of a mine country's ore (data/refining.csv ``route`` rows), or None
-    when no route carries most of it (the ore is then taken as refined where it is mined)."""
+def _routes(data: BaselineData) -> dict[tuple[str, str], list]:
+    """data/refining.csv's ``route`` rows by (material, origin), each list largest share first
+    (ties by refiner): grouped in one pass, not filtered again for every import option."""
     table = data.refining
-    rows = table[(table["material"] == code) & (table["origin"] == origin) & (table["basis"] == "route")]
-    for _, row in rows.sort_values(["value", "refiner"], ascending=[False, True]).iterrows():
+    rows = table[table["basis"] == "route"].sort_values(["value", "refiner"], ascending=[False, True])
+    grouped: dict[tuple[str, str], list] = {}
+    for _, row in rows.iterrows():
+        grouped.setdefault((row["material"], row["origin"]), []).append(row)
+    return grouped
+
+
+def _route(rows: list, record: _Recorder, option: str) -> str | None:
+    """The refining country of a mine country's ore (its data/refining.csv ``route`` rows, from
+    :func:`_routes`), or None when no route carries most of it (the ore is then taken as refined
+    where it is mined)."""
+    for row in rows:
         if float(row["value"]) > ROUTE_MAJORITY:
             record.data(f"supply '{option}' refiner: {row['refiner']} (share {float(row['value']):g})",
                         float(row["value"]), "fraction", row, "refining.csv")

@@ -20,7 +20,6 @@ from stockpile.scenario.limits import read_regular_file
 from stockpile.scenario.merge import MergeError, merge_overrides
 from stockpile.scenario.references import check_references
 from stockpile.scenario.schema import Scenario
-from stockpile.scenario.workbook import load_workbook_scenario
 from stockpile.scenario.workbook_safety import is_workbook
 
 # Limits on reading, so a malformed or hostile file fails fast.
@@ -37,6 +36,8 @@ def load_scenario(path: str | Path) -> Scenario:
     workbook (``.xlsx``, :mod:`stockpile.scenario.workbook`)."""
     path = Path(path)
     if is_workbook(path):
+        from stockpile.scenario.workbook import load_workbook_scenario  # its layout is read at import: not for TOML
+
         return load_workbook_scenario(path)
     raw, parents = _read_with_extends(path, chain=())
     source = f"{path} (extends {' -> '.join(parents)})" if parents else path

@@ -11,6 +11,7 @@ Every problem names the file, the sheet and cell, and the key path:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -356,7 +357,11 @@ class _Reader:
                 self.problems.add(cell, key, str(exc))
 
 
-SHEET_OF = sheet_of_section()
+@functools.cache
+def _sheet_of() -> dict[str, str]:
+    """:func:`~stockpile.scenario.layout.sheet_of_section`, made on first use (it reads the schema's
+    attribute docs from its source: 0.2 s, which no command should pay before it needs it)."""
+    return sheet_of_section()
 
 
 SOURCES_SHEET = "Sources"
@@ -428,7 +433,7 @@ def _locate(keypath: str, cells: dict[str, str]) -> str:
         cut = max(probe.rfind("."), probe.rfind("["))
         probe = probe[:cut] if cut > 0 else ""
     top = keypath.split(".")[0].split("[")[0]
-    return f"{SHEET_OF.get(top, 'About')} sheet"
+    return f"{_sheet_of().get(top, 'About')} sheet"
 
 
 def load_workbook_scenario(path: str | Path) -> Scenario:

@@ -51,7 +51,7 @@ def objective_scale(terms: dict[int, float]) -> float:
     solved with its objective multiplied by this factor; values and duals are divided by it. A
     power of two scales without rounding.
     """
-    largest = max((abs(v) for v in terms.values()), default=0.0)
+    largest = max(map(abs, terms.values()), default=0.0)
     return 2.0 ** -round(math.log2(largest)) if largest > 0 else 1.0
 
 
@@ -144,8 +144,14 @@ def _lexicographic_rhs(lp: LinearProgram, name: str, value: float, objective, x:
 
 
 def _lexicographic_rows(lp: LinearProgram) -> dict[str, int]:
-    """Stage name -> row of :func:`add_lexicographic_rows`."""
-    return {lp.row_key[row][0]: row for row, family in enumerate(lp.row_family) if family == LEXICOGRAPHIC_ROW.name}
+    """Stage name -> row of :func:`add_lexicographic_rows` (which adds them one after another:
+    found without a Python loop over every row, which a sweep point would pay each solve)."""
+    name, families = LEXICOGRAPHIC_ROW.name, lp.row_family
+    count = families.count(name)
+    first = families.index(name) if count else 0
+    if families[first:first + count].count(name) == count:
+        return {lp.row_key[row][0]: row for row in range(first, first + count)}
+    return {lp.row_key[row][0]: row for row, family in enumerate(families) if family == name}
 
 
 def solve_model(model: StockpileModel, solver: str | None = None, time_limit: float | None = None,
@@ -209,7 +215,9 @@ def solve_model(model: StockpileModel, solver: str | None = None, time_limit: fl
         if scale != 1.0:
             run.objective /= scale
             if run.duals is not None:
-                run.duals = [dual / scale for dual in run.duals]
+                import numpy as np
+
+                run.duals = (np.asarray(run.duals) / scale).tolist()
         if run.basis is not None:
             bases[name] = run.basis
         return run

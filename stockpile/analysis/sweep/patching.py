@@ -2,12 +2,15 @@
 
 Once per sweep, :class:`Footprint` finds what the sweep's parameters move in the LP: a few of
 the sweep's points (the first, the middle and the last) are built whole, and the middle and last
-compared with the first (the reference every point is patched from), row by row (right-hand sides and coefficients), column by column
-(bounds) and objective by objective; each row family that moves is traced to the ``define_*``
-function of :data:`stockpile.model.build.DEFINITIONS` that adds it. A point is then
-:meth:`Footprint.patched`: the columns are defined again (their bounds, and a check that the
-point has the same columns), then only those functions run (with the price tiers first when
-the purchase costs the Fund's rows and the objectives take from them move too), and their rows' right-hand sides and
+compared with the first (the reference every point is patched from), row by row (right-hand
+sides and coefficients), column by column (bounds) and objective by objective; each row family
+that moves is traced to the ``define_*`` function of :data:`stockpile.model.build.DEFINITIONS`
+that adds it. A point is then :meth:`Footprint.patched`: the columns are defined again (their
+bounds, and a check that the point has the same columns), unless the sweep varies no section
+the columns depend on (the family registry's ``set_by``,
+:data:`~stockpile.model.families.COLUMNS_SET_BY`) and the sampled points' bounds are the same;
+then only those functions run (with the price tiers first when the purchase costs the Fund's
+rows and the objectives take from them move too), and their rows' right-hand sides and
 coefficients are written over a copy of the reference LP, and the objectives (and the
 lexicographic rows that hold them) replaced when they move. The functions are the model's own,
 so every value is the one a whole build gives, to the last bit (tests/test_sweep_patching.py
@@ -26,22 +29,10 @@ from dataclasses import dataclass
 from stockpile.analysis.sweep.points import Point, apply_point
 from stockpile.model.build import DEFINITIONS, OBJECTIVES, StockpileModel, build, define_objectives, \
     define_price_tiers, define_variables
-from stockpile.model.families import LEXICOGRAPHIC_ROW
+from stockpile.model.families import COLUMNS_SET_BY, LEXICOGRAPHIC_ROW
 from stockpile.model.lp import LinearProgram
 from stockpile.scenario.schema import Scenario
 
-
-
-def _definers_of(base: Scenario) -> dict[str, object]:
-    """Row family -> the define function of DEFINITIONS that adds it (run once on the base)."""
-    model = StockpileModel(base, LinearProgram())
-    found: dict[str, object] = {}
-    for define in DEFINITIONS:
-        first = model.lp.n_rows
-        define(model)
-        for family in model.lp.row_family[first:]:
-            found.setdefault(family, define)
-    return found
 
 
 def _moved(base: LinearProgram, other: LinearProgram) -> tuple[set[str], bool, bool] | None:
@@ -70,6 +61,9 @@ class Footprint:
     objectives: bool
     rows_of: dict[str, list[int]]
     """Row family -> its rows in the base LP, in order."""
+    columns_fixed: bool = False
+    """The sweep varies no section that decides the columns (:data:`~stockpile.model.families.COLUMNS_SET_BY`):
+    every point has the base's columns and bounds, so they are not defined again."""
 
     @classmethod
     def of(cls, base: Scenario, points: list[Point]) -> Footprint | None:
@@ -78,13 +72,14 @@ class Footprint:
         if not points:
             return None
         try:
-            base_model = _built(apply_point(base, points[0]))  # the reference: the sweep's first point
+            definers_of: dict[str, object] = {}  # row family -> the define function that adds it
+            base_model = _built(apply_point(base, points[0]), definers_of)  # the reference: the first point
         except Exception:  # noqa: BLE001 - a point that fails is reported when it is solved
             return None
         base_lp = base_model.lp
         picks = sorted({len(points) // 2, len(points) - 1} - {0})
         families: set[str] = set()
-        objectives = spend_moves = False
+        objectives = spend_moves = bounds = False
         for k in picks:
             try:
                 probe = _built(apply_point(base, points[k]))
@@ -94,9 +89,9 @@ class Footprint:
             if moved is None:
                 return None
             families |= moved[0]
+            bounds = bounds or moved[1]
             objectives = objectives or moved[2]
             spend_moves = spend_moves or probe.spend_terms != base_model.spend_terms
-        definers_of = _definers_of(base)
         if not families <= set(definers_of):
             return None
         needed = {definers_of[family] for family in families}
@@ -111,16 +106,22 @@ class Footprint:
         for row, family in enumerate(base_lp.row_family):
             if family in rows_of:
                 rows_of[family].append(row)
-        return cls(base_model, definers, frozenset(rebuilt), objectives, rows_of)
+        columns_fixed = not bounds and not {setting.path.split(".", 1)[0] for setting in points[0]} & COLUMNS_SET_BY
+        return cls(base_model, definers, frozenset(rebuilt), objectives, rows_of, columns_fixed)
 
     def patched(self, scenario: Scenario) -> StockpileModel | None:
         """The point's model: a copy of the base LP with the moving parts rebuilt from ``scenario``,
         or None when the point's columns or rebuilt rows are not the base's (build it whole)."""
         base = self.base.lp
-        scratch = StockpileModel(scenario, LinearProgram(name=base.name))
-        define_variables(scratch)
-        if scratch.lp.col_key != base.col_key or scratch.lp.col_family != base.col_family:
-            return None
+        if self.columns_fixed:
+            scratch = StockpileModel(scenario, LinearProgram(
+                name=base.name, col_family=list(base.col_family), col_key=list(base.col_key),
+                col_lower=list(base.col_lower), col_upper=list(base.col_upper), _cols=dict(base._cols)))
+        else:
+            scratch = StockpileModel(scenario, LinearProgram(name=base.name))
+            define_variables(scratch)
+            if scratch.lp.col_key != base.col_key or scratch.lp.col_family != base.col_family:
+                return None
         if define_price_tiers not in self.definers:
             scratch.spend_terms = self.base.spend_terms  # the same at every point (see of)
         for define in self.definers:
@@ -156,10 +157,11 @@ class Footprint:
         return StockpileModel(scenario, lp, spend_terms)
 
 
-def _built(scenario: Scenario) -> StockpileModel:
-    """The scenario's whole model with its lexicographic rows, as a sweep point solves it."""
+def _built(scenario: Scenario, definers: dict[str, object] | None = None) -> StockpileModel:
+    """The scenario's whole model with its lexicographic rows, as a sweep point solves it (and,
+    given ``definers``, each row family's define function recorded in it)."""
     from stockpile.solve.lexicographic import add_lexicographic_rows
 
-    model = build(scenario)
+    model = build(scenario, definers=definers)
     add_lexicographic_rows(model.lp)
     return model

@@ -126,8 +126,15 @@ def read_sweep_file(path: Path) -> list[Point]:
 
 
 def apply_point(base: Scenario, point: Point) -> Scenario:
-    """The base scenario with each setting of the point applied, validated."""
-    plain = copy.deepcopy(to_plain(base))
+    """The base scenario with each setting of the point applied, validated.
+
+    Only the sections the settings name (``fund``, ``supply``, ...) are written out as data, set
+    and validated again; the others are the base's own (frozen, validated) models, which pydantic
+    takes as they are. The scenario's own checks across sections (its validators, the
+    references between sections) run on the whole point as on any scenario."""
+    sections = {setting.path.split(".", 1)[0] for setting in point}
+    plain = {name: (to_plain(getattr(base, name)) if name in sections else getattr(base, name))
+             for name in type(base).model_fields}
     for setting in point:
         _set_path(plain, base, setting)
     label = ", ".join(f"{s.column}={s.value:g}" for s in point)

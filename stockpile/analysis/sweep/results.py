@@ -53,7 +53,7 @@ CHECK_COLUMN = "row_check"
 """The results CSV's last column: a CRC-32 of the rest of its row, so ``--resume`` keeps only rows
 written whole (a kill can cut the last one anywhere, even inside a quoted multi-line reason)."""
 
-TEXT_COLUMNS = {"status", "reason", "solvency_horizon"}
+TEXT_COLUMNS = {"status", "reason", "solvency_horizon", "audit"}
 """Columns read back as text even when they look like numbers."""
 INTEGER_COLUMNS = {"run", "solvent_through_fy", "first_shortfall_fy", "first_deficit_fy"}
 """Columns of whole numbers, written as digits even when pandas holds them as floats (beside a gap)."""
@@ -64,7 +64,7 @@ def table_columns(columns: list[str], base: Scenario) -> list[str]:
     materials = list(base.materials)
     return (["run", *columns, *KPI_COLUMNS] + [f"shortfall_{m}" for m in materials]
             + [f"unmet_release_{m}" for m in materials]
-            + [f"trusted_share_{m}" for m in materials] + ["warm"])
+            + [f"trusted_share_{m}" for m in materials] + ["audit", "warm"])
 
 
 def _cell(value: Any, column: str = "") -> str:

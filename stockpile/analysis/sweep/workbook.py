@@ -18,8 +18,10 @@ from stockpile.outputs.excel.styles import NUMBER_FORMATS, Column
 
 HOW_TO_READ = (
     "One row per point of the sweep: the parameters set at that point, then the plan's headline "
-    "figures. Each point is a full lexicographic solve (solvency first, then readiness, then cost) "
-    "audited like any plan. 'Warm' points were re-solved from a neighbouring point's basis; the others "
+    "figures. Each point is a full lexicographic solve (solvency first, then readiness, then cost). "
+    "The first, middle and last points passed the independent audit, as any plan does (every point "
+    "with --audit-all); the others were checked against every row and bound of their own LP (the "
+    "CSV's audit column says which). 'Warm' points were re-solved from a neighbouring point's basis; the others "
     "from a fresh model (their LP had another shape). The charts read the frontier against the first "
     "parameter; with two parameters, one line per value of the second.")
 

@@ -6,15 +6,17 @@ is (``version()``), never compares solver names.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from stockpile.model.lp import LinearProgram
 from stockpile.scenario.schema import check_solver_name
 from stockpile.solve.backends.highs import HighsBackend
-from stockpile.solve.backends.pulp import PulpBackend
 
-Backend = HighsBackend | PulpBackend
+if TYPE_CHECKING:  # imported by make_backend only for a PuLP solver: 20 ms a HiGHS solve need not pay
+    from stockpile.solve.backends.pulp import PulpBackend
 
 
-def make_backend(lp: LinearProgram, solver: str) -> Backend:
+def make_backend(lp: LinearProgram, solver: str) -> HighsBackend | PulpBackend:
     """``highs``: HiGHS simplex through highspy; ``highs-ipm``: its interior point; ``highs-pulp``
     and ``cbc``: through PuLP. An unknown name is an :class:`InputError` naming the known ones."""
     match solver:
@@ -22,10 +24,10 @@ def make_backend(lp: LinearProgram, solver: str) -> Backend:
             return HighsBackend(lp)
         case "highs-ipm":
             return HighsBackend(lp, method="ipm")
-        case "highs-pulp":
-            return PulpBackend(lp, "highs")
-        case "cbc":
-            return PulpBackend(lp, "cbc")
+        case "highs-pulp" | "cbc":
+            from stockpile.solve.backends.pulp import PulpBackend
+
+            return PulpBackend(lp, "highs" if solver == "highs-pulp" else "cbc")
     check_solver_name(solver, "solver")
     raise AssertionError(f"solver {solver!r} is in SOLVERS but has no backend")
 
