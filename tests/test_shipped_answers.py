@@ -80,12 +80,34 @@ def test_the_baseline_bans_every_comprehensive_us_embargo_with_its_citation(plan
     assert {"Cuba", "Iran", "North Korea"} <= set(embargoed.country)
     s = plans["baseline"].scenario
     bans = [ban for ban in s.policy.bans if ban.tag == "embargoed"]
-    assert len(bans) == 1 and bans[0].material == "all" and bans[0].from_fy == s.horizon.first_fy
+    assert len(bans) == 1 and bans[0].material == "all" and bans[0].from_fy <= s.horizon.first_fy
     for row in embargoed.itertuples():
         assert "embargoed" in s.countries[row.country]
         assert row.citation.split(" (")[0].split(";")[0] in bans[0].reason or row.country in bans[0].reason
     for plan in plans.values():
         assert not set(plan.tables["orders"].country) & set(embargoed.country)
+
+
+def test_todays_policy_binds_from_the_first_fy_of_a_plan_starting_in_fy2026(tmp_path):
+    """The baseline's bans and events name the FY they began in (FY2026 at the latest: China's
+    antimony ban of Dec 2024, its tungsten licences of Feb 2025, the DRC quotas of 16 Oct 2025),
+    and one that began before the horizon applies from its first FY. So a plan starting on
+    1 Oct 2025 (FY2026) can order no Chinese antimony or tungsten and only 44% of the Congolese
+    cobalt capacity in FY2026; tungsten refined in a covered nation is banned from FY2026 (10
+    U.S.C. 4872, since FY2019), and mined there from FY2027 (DFARS, 1 Jan 2027)."""
+    path = tmp_path / "fy2026.toml"
+    path.write_text(f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
+                    '[horizon]\nfirst_fy = 2026\nlast_fy = 2034\n', encoding="utf-8")
+    s = load_scenario(path)
+    by_name = {option.name: option for option in s.options}
+    for name in ("China antimony import", "China tungsten import"):
+        assert rules.capacity(s, by_name[name], 2026) == 0, name
+    congo = by_name["Congo (Kinshasa) cobalt import"]
+    assert rules.availability(s, congo, 2026) == pytest.approx(0.44)
+    assert rules.availability(s, congo, 2028) == 1.0
+    china_w = by_name["China tungsten import"]
+    assert [s.policy.bans[i - 1].stage for i in rules.bans_hitting(s, china_w, 2026)] == ["refiner"]
+    assert len(rules.bans_hitting(s, china_w, 2027)) == 2
 
 
 def test_programs_that_are_not_purchase_bans_say_so_and_are_a_planning_choice():
