@@ -56,11 +56,18 @@ def test_the_drawdown_releases_stock_first_and_reports_unmet_release_only_where_
 
 
 def _bans_in_force(scenario, option, fy):
-    """Independently of rules: the bans naming the option's tags or country, in force in fy."""
-    tags = set(scenario.countries.get(option.country, ())) | set(option.tags)
+    """Independently of rules: the bans naming the option's tags or country at the ban's stage
+    (origin: where it is mined; refiner: where it is refined; any: either), in force in fy."""
+    refiner = getattr(option, "refiner", None) or option.country
+    stages = {"origin": (option.country,), "refiner": (refiner,), "any": (option.country, refiner)}
+
+    def names(ban, country):
+        tags = set(scenario.countries.get(country, ())) | set(option.tags)
+        return (ban.tag is not None and ban.tag in tags) or country in ban.countries
+
     return [ban for ban in scenario.policy.bans
             if ban.material in ("all", option.material) and fy >= ban.from_fy
-            and ((ban.tag is not None and ban.tag in tags) or option.country in ban.countries)]
+            and any(names(ban, country) for country in stages[ban.stage])]
 
 
 def test_no_shipped_plan_buys_from_a_country_its_policy_bans(plans):
@@ -94,7 +101,8 @@ def test_todays_policy_binds_from_the_first_fy_of_a_plan_starting_in_fy2026(tmp_
     and one that began before the horizon applies from its first FY. So a plan starting on
     1 Oct 2025 (FY2026) can order no Chinese antimony or tungsten and only 44% of the Congolese
     cobalt capacity in FY2026; tungsten refined in a covered nation is banned from FY2026 (10
-    U.S.C. 4872, since FY2019), and mined there from FY2027 (DFARS, 1 Jan 2027)."""
+    U.S.C. 4872, since FY2019: policy.bans[1], stage refiner), and mined there from FY2027
+    (DFARS, 1 Jan 2027: policy.bans[4], stage origin)."""
     path = tmp_path / "fy2026.toml"
     path.write_text(f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
                     '[horizon]\nfirst_fy = 2026\nlast_fy = 2034\n', encoding="utf-8")
@@ -107,7 +115,7 @@ def test_todays_policy_binds_from_the_first_fy_of_a_plan_starting_in_fy2026(tmp_
     assert rules.availability(s, congo, 2028) == 1.0
     china_w = by_name["China tungsten import"]
     assert [s.policy.bans[i - 1].stage for i in rules.bans_hitting(s, china_w, 2026)] == ["refiner"]
-    assert len(rules.bans_hitting(s, china_w, 2027)) == 2
+    assert [s.policy.bans[i - 1].stage for i in rules.bans_hitting(s, china_w, 2027)] == ["refiner", "origin"]
 
 
 def test_programs_that_are_not_purchase_bans_say_so_and_are_a_planning_choice():
