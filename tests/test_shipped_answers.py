@@ -100,9 +100,9 @@ def test_todays_policy_binds_from_the_first_fy_of_a_plan_starting_in_fy2026(tmp_
     antimony ban of Dec 2024, its tungsten licences of Feb 2025, the DRC quotas of 16 Oct 2025),
     and one that began before the horizon applies from its first FY. So a plan starting on
     1 Oct 2025 (FY2026) can order no Chinese antimony or tungsten and only 44% of the Congolese
-    cobalt capacity in FY2026; tungsten refined in a covered nation is banned from FY2026 (10
-    U.S.C. 4872, since FY2019: policy.bans[1], stage refiner), and mined there from FY2027
-    (DFARS, 1 Jan 2027: policy.bans[4], stage origin)."""
+    cobalt capacity in FY2026; tungsten from a covered nation is banned from FY2026 (10 U.S.C.
+    4872: produced there since FY2019; mined there from 1 Jan 2027, DFARS), one ban at either
+    stage, exact because no tungsten option is mined in a covered nation and refined elsewhere."""
     path = tmp_path / "fy2026.toml"
     path.write_text(f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
                     '[horizon]\nfirst_fy = 2026\nlast_fy = 2034\n', encoding="utf-8")
@@ -114,8 +114,13 @@ def test_todays_policy_binds_from_the_first_fy_of_a_plan_starting_in_fy2026(tmp_
     assert rules.availability(s, congo, 2026) == pytest.approx(0.44)
     assert rules.availability(s, congo, 2028) == 1.0
     china_w = by_name["China tungsten import"]
-    assert [s.policy.bans[i - 1].stage for i in rules.bans_hitting(s, china_w, 2026)] == ["refiner"]
-    assert [s.policy.bans[i - 1].stage for i in rules.bans_hitting(s, china_w, 2027)] == ["refiner", "origin"]
+    ban = s.policy.bans[0]
+    assert (ban.material, ban.tag, ban.stage, ban.from_fy) == ("W", "covered", "any", 2026)
+    assert rules.bans_hitting(s, china_w, 2026) == [1]
+    # exact for the data: no tungsten option is mined in a covered nation and refined elsewhere
+    covered = {c for c, tags in s.countries.items() if "covered" in tags}
+    assert not [o.name for o in s.options if o.material == "W" and o.country in covered
+                and rules.refiner(o) not in covered]
 
 
 def test_programs_that_are_not_purchase_bans_say_so_and_are_a_planning_choice():

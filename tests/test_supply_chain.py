@@ -91,14 +91,15 @@ def _data_with_amp_lines(tmp_path, lines: list[str]):
     return load_data(folder)
 
 
-AMP_LINES = ["Co,2027,acquisition,100,t,test AMP,secondary,",
+AMP_LINES = ["Co,2026,acquisition,100,t,test AMP,secondary,",
+             "Co,2027,acquisition,100,t,test AMP,secondary,",
              "Co,2028,acquisition,150,t,test AMP,secondary,",
              "Li,2027,acquisition,,t,test AMP,secondary,not available",
              "W,2028,acquisition,500,t,test AMP,secondary,"]
 
 
 def test_amp_lines_become_amp_limit_for_the_fys_they_cover(tmp_path) -> None:
-    """Horizon FY2027-FY2032. Cobalt has AMPs for FY2027 (100 t) and FY2028 (150 t): amp_limit
+    """Horizon FY2027-FY2032. Cobalt has AMPs for FY2026-FY2027 (100 t) and FY2028 (150 t): amp_limit
     is {2027: 100, 2028: 150}, a step table, so 150 t holds in FY2029-FY2032 (the last ceiling
     carried forward, recorded as an inferred provenance row). Lithium's FY2027 line is "not
     available": no ceiling, not zero. Tungsten has an AMP for FY2028 only and antimony for FY2025
@@ -115,8 +116,9 @@ def test_amp_lines_become_amp_limit_for_the_fys_they_cover(tmp_path) -> None:
 
 
 def test_the_plan_orders_no_more_than_the_amp_allows(tmp_path, monkeypatch) -> None:
-    """The baseline with the cobalt AMPs above: cobalt ordered is at most 100 t in FY2027 and at
-    most 150 t in every later FY (the audit checks the same ceiling independently)."""
+    """The baseline with the cobalt AMPs above: cobalt ordered is at most 100 t in FY2026-FY2027
+    (whichever the baseline starts in) and at most 150 t in every later FY (the audit checks the
+    same ceiling independently)."""
     data = _data_with_amp_lines(tmp_path, AMP_LINES)
     monkeypatch.setenv(DATA_DIR_ENV, str(data.data_dir))
     scenario = load_scenario(BASELINE)
@@ -124,7 +126,7 @@ def test_the_plan_orders_no_more_than_the_amp_allows(tmp_path, monkeypatch) -> N
     plan = plan_scenario(scenario)
     orders = plan.tables["orders"]
     cobalt = orders[orders.material == "Co"].groupby("fy").tonnes.sum()
-    assert cobalt.get(2027, 0.0) <= 100 + 1e-6
+    assert cobalt.get(2026, 0.0) <= 100 + 1e-6 and cobalt.get(2027, 0.0) <= 100 + 1e-6
     assert (cobalt <= 150 + 1e-6).all() and cobalt.max() == pytest.approx(150, abs=1e-3)
 
 
