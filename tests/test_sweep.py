@@ -130,10 +130,10 @@ def test_structural_change_falls_back_to_a_fresh_model(baseline) -> None:
 
 
 def test_failed_points_are_recorded_and_the_sweep_goes_on(baseline) -> None:
-    points = grid([parse_vary("events.china-sb-ban.to_fy=2026,2030")])  # 2026 is before from_fy
+    points = grid([parse_vary("events.china-sb-ban.to_fy=2025,2030")])  # 2025 is before from_fy
     table = run_sweep(baseline, points).table
     assert list(table.status) == ["failed", "optimal"]
-    assert "to_fy 2026 is before from_fy 2027" in table.reason.iloc[0]
+    assert "to_fy 2025 is before from_fy 2026" in table.reason.iloc[0]
 
 
 # --------------------------------------------------------------------------- executors, resume
