@@ -127,14 +127,32 @@ def test_lithium_carbonate_mass_fraction():
     assert round(2 * li / (2 * li + c + 3 * o), 4) == 0.1879
 
 
-def test_price_history_covers_2020_to_2024_and_2025_quotes(data):
-    """USGS annual averages for 2020-2024 for every material; 2025 quotes where one was read
-    (lithium has none, so its 2024 average stands in, and says so in the provenance)."""
+def test_price_history_covers_2020_to_2024_and_quotes_of_the_plans_start(data):
+    """USGS annual averages for 2020-2024 for every material, and a quote of 2025 or later for
+    each: 2025 for Sb, Co, W (secondary), January 2026 for lithium carbonate (inferred: its
+    dollar conversion assumes an exchange rate, shown in the row)."""
     years = data.prices.groupby("material")["year"].apply(sorted).to_dict()
     history = [2020, 2021, 2022, 2023, 2024]
-    assert years == {"Co": history + [2025], "Li": history, "Sb": history + [2025], "W": history + [2025]}
-    quotes = data.prices[data.prices.year == 2025]
-    assert set(quotes.status) == {"secondary"} and quotes.note.str.len().gt(0).all()
+    assert years == {"Co": history + [2025], "Li": history + [2026], "Sb": history + [2025], "W": history + [2025]}
+    quotes = data.prices[data.prices.year >= 2025]
+    assert quotes.note.str.len().gt(0).all() and quotes.conversion.str.len().gt(0).all()
+    assert set(quotes[quotes.year == 2025].status) == {"secondary"}
+    lithium = quotes[quotes.material == "Li"].iloc[0]
+    # 155,000 yuan/t with 13% VAT / 1.13 / 7.0 yuan per $ = 19,595 $/t Li2CO3; / 0.1879 = 104,284 $/t Li
+    assert lithium.status == "inferred" and "155,000 yuan" in lithium.conversion
+    assert lithium.quoted_value == round(155_000 / 1.13 / 7.0)
+    assert lithium.usd_per_t_metal == pytest.approx(19_595 / 0.1879, abs=1)
+
+
+def test_amp_lines_are_ceilings_of_one_fy_never_inventories(data):
+    """data/amp.csv: FY2025's potential acquisitions (MCS 2026, secondary); lithium's line is
+    "not available" (empty, and so says the note); no opening inventory equals an AMP figure."""
+    amp = data.amp.set_index("material")
+    assert (amp.fy == 2025).all() and set(amp.status) == {"secondary"}
+    assert amp.tonnes.to_dict() == pytest.approx({"Sb": 700, "Co": 60, "W": 2041, "Li": math.nan}, nan_ok=True)
+    assert "not available" in amp.loc["Li", "note"].lower()
+    for code, tonnes in amp.tonnes.dropna().items():
+        assert data.assumption("opening_inventory_t", code) != tonnes, code
 
 
 def test_every_country_in_every_file_is_listed(data):
@@ -229,6 +247,9 @@ CORRUPTIONS = {
     "duplicate key": ("events.csv", {"event": "cn_w_export_controls"}, "event", "cn_sb_export_ban_us",
                       "duplicate key"),
     "infinite value": ("fund.csv", {"key": "collections"}, "value", "inf", "finite number"),
+    "empty AMP line not said unavailable": ("amp.csv", {"material": "Co", "fy": "2025"}, "tonnes", "",
+                                            "not available"),
+    "AMP action": ("amp.csv", {"material": "W", "fy": "2025"}, "action", "disposal", "acquisition"),
     "wrong unit": ("projects.csv", {"project": "Albemarle Kings Mountain", "parameter": "nds_share"},
                    "unit", "percent", "in 'fraction'"),
 }

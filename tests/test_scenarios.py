@@ -125,16 +125,20 @@ def test_data_section_is_validated(tmp_path: Path) -> None:
 
 
 def test_baseline_prices_date_from_2025_and_the_2024_case_keeps_the_averages() -> None:
-    """Every market price the baseline uses is a 2025 quote, except lithium's (no 2025 quote: its
-    2024 average, recorded as such); prices-2024.toml is the same scenario at the 2024 averages."""
+    """Every market price the baseline uses is a quote of 2025 or later, none a USGS average:
+    price_year 2026 takes lithium carbonate's January 2026 quote, and for antimony, cobalt and
+    tungsten their 2025 quotes (no 2026 one, recorded as such); prices-2024.toml is the same
+    scenario at the 2024 averages."""
     baseline = load_scenario(SCENARIOS / "baseline.toml")
     prices = baseline.provenance[baseline.provenance["what"].str.contains("market price")]
     assert set(prices["what"].str.extract(r"^(\w+) market price")[0]) == {"Sb", "Co", "Li", "W"}
     for what, source in zip(prices["what"], prices["source"]):
+        assert "USGS MCS 2025 data release" not in source, (what, source)
         if what.startswith("Li"):
-            assert "(no 2025 price: the 2024 one" in what
+            assert what.startswith("Li market price 2026") and "no 2026 price" not in what
+            assert "January 2026" in source
         else:
-            assert "2025" in what and "USGS MCS 2025 data release" not in source, (what, source)
+            assert "(no 2026 price: the 2025 one" in what, what
     old = load_scenario(SCENARIOS / "prices-2024.toml")
     old_prices = old.provenance[old.provenance["what"].str.contains("market price")]
     assert old_prices["what"].str.contains("market price 2024").all()

@@ -56,11 +56,18 @@ def test_the_drawdown_releases_stock_first_and_reports_unmet_release_only_where_
 
 
 def _bans_in_force(scenario, option, fy):
-    """Independently of rules: the bans naming the option's tags or country, in force in fy."""
-    tags = set(scenario.countries.get(option.country, ())) | set(option.tags)
+    """Independently of rules: the bans naming the option's tags or country at the ban's stage
+    (origin: where it is mined; refiner: where it is refined; any: either), in force in fy."""
+    refiner = getattr(option, "refiner", None) or option.country
+    stages = {"origin": (option.country,), "refiner": (refiner,), "any": (option.country, refiner)}
+
+    def names(ban, country):
+        tags = set(scenario.countries.get(country, ())) | set(option.tags)
+        return (ban.tag is not None and ban.tag in tags) or country in ban.countries
+
     return [ban for ban in scenario.policy.bans
             if ban.material in ("all", option.material) and fy >= ban.from_fy
-            and ((ban.tag is not None and ban.tag in tags) or option.country in ban.countries)]
+            and any(names(ban, country) for country in stages[ban.stage])]
 
 
 def test_no_shipped_plan_buys_from_a_country_its_policy_bans(plans):
@@ -80,12 +87,40 @@ def test_the_baseline_bans_every_comprehensive_us_embargo_with_its_citation(plan
     assert {"Cuba", "Iran", "North Korea"} <= set(embargoed.country)
     s = plans["baseline"].scenario
     bans = [ban for ban in s.policy.bans if ban.tag == "embargoed"]
-    assert len(bans) == 1 and bans[0].material == "all" and bans[0].from_fy == s.horizon.first_fy
+    assert len(bans) == 1 and bans[0].material == "all" and bans[0].from_fy <= s.horizon.first_fy
     for row in embargoed.itertuples():
         assert "embargoed" in s.countries[row.country]
         assert row.citation.split(" (")[0].split(";")[0] in bans[0].reason or row.country in bans[0].reason
     for plan in plans.values():
         assert not set(plan.tables["orders"].country) & set(embargoed.country)
+
+
+def test_todays_policy_binds_from_the_first_fy_of_a_plan_starting_in_fy2026(tmp_path):
+    """The baseline's bans and events name the FY they began in (FY2026 at the latest: China's
+    antimony ban of Dec 2024, its tungsten licences of Feb 2025, the DRC quotas of 16 Oct 2025),
+    and one that began before the horizon applies from its first FY. So a plan starting on
+    1 Oct 2025 (FY2026) can order no Chinese antimony or tungsten and only 44% of the Congolese
+    cobalt capacity in FY2026; tungsten from a covered nation is banned from FY2026 (10 U.S.C.
+    4872: produced there since FY2019; mined there from 1 Jan 2027, DFARS), one ban at either
+    stage, exact because no tungsten option is mined in a covered nation and refined elsewhere."""
+    path = tmp_path / "fy2026.toml"
+    path.write_text(f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
+                    '[horizon]\nfirst_fy = 2026\nlast_fy = 2034\n', encoding="utf-8")
+    s = load_scenario(path)
+    by_name = {option.name: option for option in s.options}
+    for name in ("China antimony import", "China tungsten import"):
+        assert rules.capacity(s, by_name[name], 2026) == 0, name
+    congo = by_name["Congo (Kinshasa) cobalt import"]
+    assert rules.availability(s, congo, 2026) == pytest.approx(0.44)
+    assert rules.availability(s, congo, 2028) == 1.0
+    china_w = by_name["China tungsten import"]
+    ban = s.policy.bans[0]
+    assert (ban.material, ban.tag, ban.stage, ban.from_fy) == ("W", "covered", "any", 2026)
+    assert rules.bans_hitting(s, china_w, 2026) == [1]
+    # exact for the data: no tungsten option is mined in a covered nation and refined elsewhere
+    covered = {c for c, tags in s.countries.items() if "covered" in tags}
+    assert not [o.name for o in s.options if o.material == "W" and o.country in covered
+                and rules.refiner(o) not in covered]
 
 
 def test_programs_that_are_not_purchase_bans_say_so_and_are_a_planning_choice():

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from stockpile.scenario.limits import read_regular_file
 from stockpile.errors import InputError, InputErrors
-from stockpile.scenario.data_rows import (AGGREGATES, PROVENANCE, TAGS, WORLD_TOTAL, AssumptionRow, CountryRow,
+from stockpile.scenario.data_rows import (AGGREGATES, PROVENANCE, TAGS, WORLD_TOTAL, AmpRow, AssumptionRow, CountryRow,
                                           CountryTagRow, EventRow, FundRow, MaterialRow, MineProductionRow, PriceRow,
                                           ProjectRow, RecyclingRow, RefiningRow, ReserveRow, Row, SalientRow,
                                           SanctionRow)
@@ -74,6 +74,7 @@ FILES: dict[str, FileSpec] = {
     "fund": FileSpec(FundRow, ("key", "date_or_fy"), {"value": ("", "@unit")}),
     "events": FileSpec(EventRow, ("event",)),
     "refining": FileSpec(RefiningRow, ("material", "origin", "refiner", "basis"), {"value": ("", "@unit")}),
+    "amp": FileSpec(AmpRow, ("material", "fy", "action"), {"tonnes": ("AMP potential acquisitions", "@unit")}),
 }
 
 
@@ -184,6 +185,7 @@ class BaselineData:
     fund: pd.DataFrame
     events: pd.DataFrame
     refining: pd.DataFrame
+    amp: pd.DataFrame
 
     def _production_rows(self, material: str, year: int) -> pd.DataFrame:
         table = self.mine_production

@@ -290,6 +290,24 @@ class EventRow(Row):
     description: Text
 
 
+class AmpRow(Row):
+    """One material's line of an Annual Materials Plan (data/amp.csv): the most DLA may acquire
+    in that FY. ``tonnes`` is empty where the AMP lists the material as "not available" (no
+    quantity: no ceiling, not a ceiling of zero)."""
+
+    material: Text
+    fy: Year
+    action: Literal["acquisition"]
+    tonnes: Withholdable
+    unit: Literal["t"]
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        # The base rule (empty only when withheld) does not fit an AMP: this one replaces it.
+        yield from ((column, reason) for column, reason in super().problems() if column != "tonnes")
+        if self.tonnes is None and "not available" not in self.note.lower():
+            yield "tonnes", "is empty; an AMP line may be empty only when the note says 'not available'"
+
+
 class RefiningRow(Row):
     """One stage of a supply chain past the mine (data/refining.csv).
 

@@ -6,6 +6,7 @@ figures to come from the data files instead of listing them::
     [data]
     countries = true                       # policy tags in force at the horizon's start
     materials = ["Sb", "Co", "Li", "W"]     # name, opening inventory, goal, storage loss
+    amp = true                             # Annual Materials Plan ceilings (data/amp.csv)
     goal_reached_fy = 2033                 # goal ramps from the opening stock to the full goal
     imports = { share_of_output = 0.05 }   # every producing country, capacity = share x output
     projects = true                        # known projects (data/projects.csv)
@@ -57,6 +58,8 @@ class FundDefaults(Strict):
 class DataDefaults(Strict):
     countries: bool = False
     materials: tuple[str, ...] = ()
+    amp: bool = False
+    """Each material's Annual Materials Plan ceilings (data/amp.csv) as ``amp_limit``."""
     goal_reached_fy: FiscalYear | None = None
     imports: ImportDefaults | None = None
     projects: bool = False
@@ -113,6 +116,14 @@ def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = Non
     if spec.materials:
         base["materials"] = {code: _material(data, code, first_fy, spec.goal_reached_fy, record)
                              for code in spec.materials}
+    if spec.amp:
+        last_fy = horizon.get("last_fy") if isinstance(horizon, dict) else None
+        if not isinstance(last_fy, int) or isinstance(last_fy, bool) or not first_fy <= last_fy <= MAX_FY:
+            raise InputError(source, "horizon.last_fy", "required when data.amp applies AMP ceilings")
+        for code in spec.materials or tuple(sorted(raw.get("materials", {}))):
+            limit = _amp_limit(data, code, first_fy, last_fy, record)
+            if limit is not None:
+                base.setdefault("materials", {}).setdefault(code, {})["amp_limit"] = limit
     materials = spec.materials or tuple(sorted(raw.get("materials", {})))
     supply: list[dict] = []
     if spec.imports is not None:
@@ -195,6 +206,35 @@ def _material(data: BaselineData, code: str, first_fy: int, goal_reached_fy: int
                         "t", f"the scenario's data.goal_reached_fy = {goal_reached_fy}: the goal rises linearly "
                              f"from the opening inventory to the full goal, then holds")
     return material
+
+
+def _amp_limit(data: BaselineData, code: str, first_fy: int, last_fy: int,
+               record: _Recorder) -> dict[str, float] | None:
+    """The material's AMP ceilings (data/amp.csv) as a step table over the horizon, or None.
+
+    An AMP is per FY: the table holds the published ceilings of the FYs from the horizon's first
+    on, as long as each has one, and the last of them is carried forward (planning assumption: a
+    ceiling holds until a later AMP replaces it). No AMP for the first FY, or a line listed as
+    "not available" (no quantity), gives no ceiling: an AMP that does not list a material is not
+    a ceiling of zero.
+    """
+    table = data.amp
+    rows = table[(table["material"] == code) & (table["action"] == "acquisition") & table["tonnes"].notna()]
+    by_fy = {int(row["fy"]): row for _, row in rows.iterrows()}
+    limit: dict[str, float] = {}
+    fy = first_fy
+    while fy <= last_fy and fy in by_fy:
+        row = by_fy[fy]
+        limit[str(fy)] = record.data(f"materials.{code}.amp_limit.{fy}", float(row["tonnes"]), "t/FY", row,
+                                     "amp.csv")
+        fy += 1
+    if not limit:
+        return None
+    if fy <= last_fy:
+        record.inferred(f"materials.{code}.amp_limit", f"FY{fy - 1} ceiling carried to FY{last_fy}", "t/FY",
+                        f"no AMP after FY{fy - 1} in data/amp.csv: the last published ceiling holds until a "
+                        f"later AMP replaces it (planning assumption)")
+    return limit
 
 
 def _market_price(data: BaselineData, code: str, year: int, record: _Recorder, what: str) -> float:
