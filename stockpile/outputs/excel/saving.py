@@ -4,6 +4,8 @@ entry times (openpyxl's own save would stamp "now")."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -29,11 +31,22 @@ class _FixedTimeZipFile(zipfile.ZipFile):
 
     def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
         if isinstance(zinfo_or_arcname, str):
-            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=FIXED_TIMESTAMP.timetuple()[:6])
-            info.compress_type = self.compression
-            info.external_attr = 0o600 << 16
-            zinfo_or_arcname = info
+            zinfo_or_arcname = self._entry(zinfo_or_arcname)
         return super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
     def write(self, filename, arcname=None, *args, **kwargs):
-        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes())
+        """A file written whole (a streamed sheet's XML, which can be hundreds of MB): copied in
+        chunks rather than read into memory."""
+        info = self._entry(arcname or Path(filename).name)
+        info.file_size = os.path.getsize(filename)  # so a part over 2 GiB gets its zip64 header
+        with open(filename, "rb") as source, self.open(info, "w") as entry:
+            shutil.copyfileobj(source, entry, COPY_CHUNK)
+
+    def _entry(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=FIXED_TIMESTAMP.timetuple()[:6])
+        info.compress_type = self.compression
+        info.external_attr = 0o600 << 16
+        return info
+
+
+COPY_CHUNK = 1 << 20
