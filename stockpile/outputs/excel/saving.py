@@ -1,5 +1,5 @@
 """Saving a workbook so the same contents give the same bytes: fixed document times and zip
-entry times (openpyxl's own save would stamp "now")."""
+entry times (openpyxl's own save would stamp "now"); and chart parts every client reads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import LXML, Workbook
 from openpyxl.writer.excel import ExcelWriter
 
 FIXED_TIMESTAMP = dt.datetime(2000, 1, 1)
@@ -31,6 +31,8 @@ class _FixedTimeZipFile(zipfile.ZipFile):
 
     def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
         if isinstance(zinfo_or_arcname, str):
+            if LXML and zinfo_or_arcname.startswith(DRAWING_PARTS):
+                data = namespaces_at_root(data)
             zinfo_or_arcname = self._entry(zinfo_or_arcname)
         return super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
@@ -50,3 +52,23 @@ class _FixedTimeZipFile(zipfile.ZipFile):
 
 
 COPY_CHUNK = 1 << 20
+
+
+DRAWING_PARTS = ("xl/drawings/drawing", "xl/charts/chart")
+"""The parts holding DrawingML (a sheet's chart anchors, each chart)."""
+
+
+def namespaces_at_root(xml: bytes | str) -> bytes:
+    """The XML with every namespace declared on its root element. openpyxl serialising with lxml
+    declares a prefix where it is first used (``<a:graphic xmlns:a=...>``), as XML allows;
+    Gnumeric reads DrawingML prefixes only when the root declares them, and drops every chart of
+    a workbook otherwise."""
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml)
+    declared: dict[str | None, str] = {}
+    for element in root.iter():
+        for prefix, uri in element.nsmap.items():
+            declared.setdefault(prefix, uri)
+    etree.cleanup_namespaces(root, top_nsmap=declared)
+    return etree.tostring(root)

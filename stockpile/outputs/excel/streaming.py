@@ -4,8 +4,8 @@ compare a streamed workbook with, cell by cell).
 
 A write-only workbook (openpyxl's ``write_only=True``) writes each row's XML as it is appended and
 keeps none of it, so a sheet of a million cells costs what its rows are while they are written,
-not a million cell objects until the workbook is saved; with lxml installed openpyxl serialises
-it with lxml. Everything sheet-level must be set before the first row (column widths, frozen
+not a million cell objects until the workbook is saved; openpyxl serialises it with lxml (a
+dependency for that). Everything sheet-level must be set before the first row (column widths, frozen
 panes, row heights) or is written at the end (conditional formats, page setup, print titles, page
 breaks, charts): :class:`~stockpile.outputs.excel.sheet.Sheet` collects a sheet whole, lays it out,
 and only then writes its rows here.
