@@ -154,7 +154,7 @@ class Sheet:
         self.cells.setdefault(row, {})[col] = (value, cell_style(value, kind, font, fill, border, align))
 
     def restyle(self, row: int, col: int, *, font: Font | None = None, fill: PatternFill | None = None) -> None:
-        """Give a cell already written (in a table or not) another font or fill."""
+        """Give a cell (of a table or not, or an empty one) another font or fill."""
         self._check_open()
         old_font, old_fill = self.restyles.setdefault(row, {}).get(col, (None, None))
         self.restyles[row][col] = (font or old_font, fill or old_fill)

@@ -155,7 +155,8 @@ class Rows:
         style_array = self.style_array
         made = []
         for col, value, look in cells:
-            cell = Cell(ws, row=row, column=col, style_array=style_array(look))
+            cell = Cell(ws, row=row, column=col)
+            cell._style = style_array(look)  # shared, not copied: a written cell is never restyled
             set_value(cell, value)
             made.append(cell)
         ws.append(made)
