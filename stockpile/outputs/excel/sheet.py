@@ -35,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 
 from stockpile.outputs.excel.body import TableBody, cell_style
-from stockpile.outputs.excel.cells import plain_value, safe_sheet_name, safe_text, shown_width
+from stockpile.outputs.excel.cells import SHOWN_AS, plain_value, safe_sheet_name, safe_text, shown_width
 from stockpile.outputs.excel.streaming import PLAIN, Style, add_worksheet, alignment, restyled, write_rows
 from stockpile.outputs.excel.styles import (
     BAD_FILL, BAD_FONT, BODY_POINTS, CELL_BORDER, HEADER_FILL, HEADER_FONT, NOTE_FONT, SECTION_FONT,
@@ -219,18 +219,29 @@ class Sheet:
             self.wrapped.append((top, left + j, column.label + " " * HEADER_PADDING))
         body = TableBody(top + 1, left, columns, rows, row_kinds)
         widths = [0] * len(columns)
+        sizes: dict[tuple[int, str], list] = {}  # (column, kind) -> [largest, smallest] formatted number
         for i, values in enumerate(rows):
-            row = top + 1 + i
             for j, (kind, value) in enumerate(zip(body.kinds(i), values)):
                 value = plain_value(value)
-                width = shown_width(value, kind)
-                if width > MAX_WIDTH:
-                    self.wrapping.add((row, left + j))
-                    self.wrapped.append((row, left + j, safe_text(value) if isinstance(value, str) else str(value)))
-                if isinstance(value, str) and width > NARROWEST_TEXT:
-                    self.texts.setdefault(left + j, []).append((row, safe_text(value)))
-                if width > widths[j]:
-                    widths[j] = width
+                if kind in SHOWN_AS and (type(value) is int or (type(value) is float and value - value == 0)):
+                    # A formatted number is no wider than the column's largest or most negative
+                    # (shown_width grows with the size of either sign): only those two are measured.
+                    size = sizes.get((j, kind))
+                    if size is None:
+                        sizes[(j, kind)] = [value, value]
+                    elif value > size[0]:
+                        size[0] = value
+                    elif value < size[1]:
+                        size[1] = value
+                    continue
+                self._measure_cell(top + 1 + i, left + j, value, kind, widths, j)
+        for (j, kind), extremes in sizes.items():
+            width = max(shown_width(value, kind) for value in extremes)
+            if width > MAX_WIDTH:  # some of them wrap: measured one by one
+                for i, values in enumerate(rows):
+                    if j < len(values) and body.kinds(i)[j] == kind:
+                        self._measure_cell(top + 1 + i, left + j, plain_value(values[j]), kind, widths, j)
+            widths[j] = max(widths[j], width)
         if rows:
             for j, width in enumerate(widths):
                 self._measure(left + j, min(width, MAX_WIDTH) + 1)
@@ -252,6 +263,17 @@ class Sheet:
         columns = [Column("item", labels[0]), Column("value", labels[1], "number", align="left")]
         return self.table(name, columns, [(label, value) for label, value, _ in pairs], top=top,
                           row_kinds=[kind for _, _, kind in pairs])
+
+    def _measure_cell(self, row: int, col: int, value: Any, kind: str, widths: list[int], j: int) -> None:
+        """Note a table cell's width in ``widths[j]``, and whether it wraps or may be narrowed."""
+        width = shown_width(value, kind)
+        if width > MAX_WIDTH:
+            self.wrapping.add((row, col))
+            self.wrapped.append((row, col, safe_text(value) if isinstance(value, str) else str(value)))
+        if isinstance(value, str) and width > NARROWEST_TEXT:
+            self.texts.setdefault(col, []).append((row, safe_text(value)))
+        if width > widths[j]:
+            widths[j] = width
 
     def _measure(self, col: int, width: int) -> None:
         self.widths[col] = max(self.widths.get(col, 0), width)

@@ -152,11 +152,11 @@ class Rows:
         while self.next_row < row:  # a write-only sheet numbers its rows as they come
             ws.append([])
             self.next_row += 1
-        style_array = self.style_array
-        made = []
+        arrays, made = self._arrays, []
         for col, value, look in cells:
-            cell = Cell(ws, row=row, column=col)
-            cell._style = style_array(look)  # shared, not copied: a written cell is never restyled
+            cell = Cell(ws, row, col)
+            # shared, not copied: a written cell is never restyled
+            cell._style = arrays.get(id(look)) or self.style_array(look)
             set_value(cell, value)
             made.append(cell)
         ws.append(made)
