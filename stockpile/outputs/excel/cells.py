@@ -94,9 +94,9 @@ def set_value(cell, value: Any) -> None:
             # some doubles; storing the shortest exact form (up to 17 digits, as Excel itself
             # writes) keeps read_workbook's tables identical to the plan's.
             cell._value = repr(value)
-    elif kind is int:
+    elif kind is int or value is None:
         cell._value, cell.data_type = value, "n"
-    elif value is not None:
+    else:
         cell.value = value  # bool, and anything else openpyxl knows
 
 
