@@ -41,10 +41,11 @@ class StreamedWorksheet(WriteOnlyWorksheet):
     """A write-only worksheet whose rows are appended as ready cells (:func:`write_rows` places
     and styles them): openpyxl's own ``append`` tries each one as a value first and makes a spare
     cell after every styled one, a third of the time a row takes. ``_values_to_row`` is openpyxl's
-    (3.1) internal step; were it renamed, ``append`` would take ready cells all the same, slower."""
+    (3.1) internal step; were it renamed, ``append`` would still place each cell by its position
+    in the row (None where a column is empty), only slower."""
 
     def _values_to_row(self, values, row_idx):  # openpyxl's hook: the row's cells as appended
-        return values
+        return [cell for cell in values if cell is not None]
 
 
 def add_worksheet(wb: Workbook, title: str):
@@ -155,6 +156,8 @@ class Rows:
             self.next_row += 1
         arrays, made = self._arrays, []
         for col, value, look in cells:
+            while len(made) < col - 1:  # an empty column: a row's cells are appended by position
+                made.append(None)
             cell = Cell(ws, row, col)
             # shared, not copied: a written cell is never restyled
             cell._style = arrays.get(id(look)) or self.style_array(look)
