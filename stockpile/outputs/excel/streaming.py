@@ -139,6 +139,20 @@ class Rows:
             array = self._arrays[id(look)] = template._style
         return array
 
+    def end(self, quietly: bool = False) -> None:
+        """Close a streamed sheet's rows. Left open, a sheet abandoned by an error or Ctrl-C is
+        closed when collected, in no set order, and lxml prints a traceback for each; ``quietly``
+        (on an error) closes the whole sheet and forgets what goes wrong doing so."""
+        if not self.streamed or self.ws._rows is None:
+            return
+        try:
+            self.ws._rows.close()  # openpyxl's row stream: closing it writes </sheetData>
+            if quietly:
+                self.ws._writer.xf.close()
+        except Exception:
+            if not quietly:
+                raise
+
     def write(self, row: int, cells: RowCells) -> None:
         """Write row ``row`` (after every row written so far)."""
         if row < self.next_row:
@@ -168,7 +182,13 @@ class Rows:
 
 
 def write_rows(ws, rows: Iterable[tuple[int, RowCells]]) -> None:
-    """Write (row, cells) pairs, rows ascending, to ``ws``."""
+    """Write (row, cells) pairs, rows ascending, to ``ws``: all its rows (a streamed sheet's rows
+    end here; what follows them is written when the workbook is saved)."""
     writer = Rows(ws)
-    for row, cells in rows:
-        writer.write(row, cells)
+    try:
+        for row, cells in rows:
+            writer.write(row, cells)
+    except BaseException:
+        writer.end(quietly=True)
+        raise
+    writer.end()
