@@ -26,6 +26,7 @@ from stockpile.scenario.schema import Scenario
 from stockpile.outputs.excel.cells import plain_value
 from stockpile.outputs.excel.charts import line_chart, place_charts, plot_rows
 from stockpile.outputs.excel.saving import save_workbook
+from stockpile.outputs.excel.streaming import new_workbook
 from stockpile.outputs.excel.sheet import Placed, Sheet, fy_columns, highlight, records
 from stockpile.outputs.excel.styles import BAD_FILL, GOOD_FILL, Column
 from stockpile.outputs.workbook.sheet_parts import material_label
@@ -177,8 +178,7 @@ def _compare(figure: Figure, a: Any, b: Any) -> dict[str, Any]:
 
 def write_comparison(a: PlanSide, b: PlanSide, path: Path) -> None:
     """Write the side-by-side workbook (callers use stockpile.outputs.files.atomic_write)."""
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = new_workbook()
     _headline_sheet(wb, a, b)
     _orders_sheet(wb, a, b)
     _inventory_sheet(wb, a, b)
@@ -205,8 +205,7 @@ def _headline_sheet(wb: Workbook, a: PlanSide, b: PlanSide) -> None:
                                     for f in figures])
     for i, figure in enumerate(figures):  # the verdict is known now, so the colour is plain fill
         if figure["better"] is not None:
-            change = sheet.ws.cell(row=placed.first_row + i, column=placed.col("change"))
-            change.fill = GOOD_FILL if figure["better"] else BAD_FILL
+            sheet.restyle(placed.first_row + i, placed.col("change"), fill=GOOD_FILL if figure["better"] else BAD_FILL)
 
     sheet.table("Plans", [Column("item", "Item"), Column("a", a.title), Column("b", b.title)], [
         ["Scenario", a.scenario.name, b.scenario.name],

@@ -72,7 +72,7 @@ STDOUT = "-"
 """``--json -``: the JSON document goes to stdout."""
 
 SUFFIXES = {"-o": (".xlsx",), "--output": (".xlsx",), "--json": (".json",), "--csv": (".csv",),
-            "--write-lp": (".lp", ".mps")}
+            "--marginal-csv": (".csv",), "--write-lp": (".lp", ".mps")}
 """The file types each output option writes."""
 
 

@@ -52,6 +52,9 @@ def solve(
                                                         help="Seconds for the whole solve.")] = None,
     write_lp: Annotated[Optional[Path], typer.Option(
         "--write-lp", metavar="FILE.lp|FILE.mps", help="Write the readiness solve's model (.lp or .mps) for an outside solver.")] = None,
+    marginal_csv: Annotated[Optional[Path], typer.Option(
+        "--marginal-csv", metavar="FILE.csv", help="Write the whole marginal-capacity table (every option and FY, "
+                                                  "zeros included; the workbook keeps the options that bind) as CSV.")] = None,
     force: ForceOption = False,
     policy_costs: Annotated[bool, typer.Option(
         "--policy-costs/--no-policy-costs", help="Price each policy by re-solving without it (for the workbook).")] = True,
@@ -68,7 +71,8 @@ def solve(
     with reported_errors():
         check_solver(solver)
         check_time_limit(time_limit)
-        for path, option in ((output, "-o"), (json_path, "--json"), (write_lp, "--write-lp")):
+        for path, option in ((output, "-o"), (json_path, "--json"), (write_lp, "--write-lp"),
+                             (marginal_csv, "--marginal-csv")):
             check_output(path, option, force)
         s = load_scenario(scenario)
         with tempfile.TemporaryDirectory(prefix="stockpile-model-") as scratch:
@@ -95,10 +99,15 @@ def solve(
                 outputs.append((json_path, lambda tmp: tmp.write_text(text, encoding="utf-8")))
             if write_lp is not None:
                 outputs.append((write_lp, lambda tmp: shutil.copyfile(model_file, tmp)))
+            if marginal_csv is not None:
+                from stockpile.outputs.workbook.marginal_values_sheet import write_marginal_csv
+
+                outputs.append((marginal_csv, lambda tmp: write_marginal_csv(plan, tmp)))
             # Every output whole before any is replaced: all of this run's, or none.
             write_outputs(outputs, force=force)
     print_plan(plan)
-    for label, path in (("workbook", output), ("summary", json_path), ("model", write_lp)):
+    for label, path in (("workbook", output), ("summary", json_path), ("model", write_lp),
+                        ("marginal capacity", marginal_csv)):
         written(label, path)
 
 

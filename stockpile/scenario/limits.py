@@ -9,8 +9,8 @@ CSVs, workbooks read by ``verify``, ``compare`` and the scenario-workbook reader
 * :func:`check_workbook_archive` bounds a workbook (a zip of XML parts) before any XML parser sees
   it: the compressed size, the number of parts, their total uncompressed size and the number of
   cells. zipfile stops reading a part at its declared size, so declared sizes bound the work even
-  when they lie. XML itself is parsed by openpyxl through ``defusedxml`` (a dependency), which
-  refuses entity expansion and external entities.
+  when they lie. XML itself is parsed by openpyxl through ``defusedxml`` (a dependency) or, with lxml
+  installed, lxml told to resolve no entities: no entity expansion, no external entities.
 
 Every refusal is an :class:`~stockpile.errors.InputError` naming the file and the reason.
 """

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
 from stockpile.analysis.hedge.tree import HedgeResult
@@ -14,6 +13,7 @@ from stockpile.model.build import MONEY_SCALE  # the tree reports money in the L
 from stockpile.outputs.excel.cells import plain_value
 from stockpile.outputs.excel.charts import chart_title, place_charts, readable
 from stockpile.outputs.excel.saving import save_workbook
+from stockpile.outputs.excel.streaming import new_workbook
 from stockpile.outputs.excel.sheet import Sheet, records
 from stockpile.outputs.excel.styles import BAD_FILL, GOOD_FILL, Column
 
@@ -55,8 +55,7 @@ def hedge_title(name: str) -> str:
 
 
 def write_hedge_workbook(result: HedgeResult, path: Path) -> None:
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = new_workbook()
     s = result.scenario
     audited = all(p.audit.ok for p in result.plans.values())
     summary = Sheet(wb, "Summary", hedge_title(s.name),
@@ -73,7 +72,7 @@ def write_hedge_workbook(result: HedgeResult, path: Path) -> None:
             ("Audit", "passed in every future" if audited else "FAILED in some future", "text"),
             ("Scenario SHA-256", s.sha256, "text")]
     about = summary.key_values("Hedge", rows, top=summary.section("The hedged plan"))
-    summary.ws.cell(row=about.first_row + len(rows) - 2, column=about.col("value")).fill = GOOD_FILL if audited else BAD_FILL
+    summary.restyle(about.first_row + len(rows) - 2, about.col("value"), fill=GOOD_FILL if audited else BAD_FILL)
     if not result.measures.empty:
         top = summary.section("What hedging is worth: VSS and EVPI", VALUE_NOTE)
         rows, kinds = _measure_rows(result.measures)

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.chart import Reference
 
 from stockpile.scenario.schema import Scenario
 from stockpile.outputs.excel.charts import line_chart, place_charts
 from stockpile.outputs.excel.saving import save_workbook
+from stockpile.outputs.excel.streaming import new_workbook
 from stockpile.outputs.excel.sheet import Sheet, records
 from stockpile.outputs.excel.styles import NUMBER_FORMATS, Column
 
@@ -112,8 +112,7 @@ HEADLINE_COLUMNS = [
 
 
 def write_sweep_workbook(table: pd.DataFrame, parameters: list[str], base: Scenario, path: Path) -> None:
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = new_workbook()
     frame = table.copy()
     frame["warm"] = frame["warm"].map(lambda v: "yes" if v is True else ("no" if v is False else ""))
     sheet = Sheet(wb, "Sweep", f"Sweep of {base.name}", HOW_TO_READ)

@@ -52,6 +52,11 @@ def safe_text(value: str) -> str:
 
 def plain_value(value: Any) -> Any:
     """A pandas/numpy value as a plain Python value openpyxl writes exactly (missing -> None)."""
+    kind = type(value)
+    if kind is float:  # the common cases first: a workbook holds hundreds of thousands of cells
+        return None if value != value else value
+    if kind is str or kind is int:
+        return value
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
@@ -62,26 +67,42 @@ def plain_value(value: Any) -> Any:
 
 
 def put(ws: Worksheet, row: int, col: int, value: Any, kind: str = "text"):
-    """Write one cell. Strings are always text: openpyxl would store a string starting with ``=``
-    as a formula, so the type is forced back to string; ``quotePrefix`` also keeps Excel from
-    turning it into a formula if the planner edits the cell."""
+    """Write one cell of an ordinary worksheet: its value (:func:`set_value`), a quote prefix if
+    it is text that looks like a formula, else ``kind``'s number format."""
     cell = ws.cell(row=row, column=col)
     value = plain_value(value)
-    if isinstance(value, str):
-        cell.value = safe_text(value)
-        cell.data_type = "s"
-        if value.startswith(FORMULA_PREFIXES):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
-        if isinstance(value, float) and math.isfinite(value) and float(f"{value:.16g}") != value:
+    set_value(cell, value)
+    if is_formula_like(value):
+        cell.quotePrefix = True
+    elif not isinstance(value, str) and kind in NUMBER_FORMATS and kind != "text":
+        cell.number_format = NUMBER_FORMATS[kind]
+    return cell
+
+
+def set_value(cell, value: Any) -> None:
+    """Give an openpyxl cell its value (a plain one: :func:`plain_value`). Strings are always text: openpyxl would store a string
+    starting with ``=`` as a formula, so the type is forced back to string (and a quote prefix in
+    the cell's style, :func:`is_formula_like`, keeps Excel from turning it into a formula if the
+    planner edits the cell)."""
+    kind = type(value)
+    if kind is str:
+        cell._value, cell.data_type = safe_text(value), "s"
+    elif kind is float:
+        cell._value, cell.data_type = value, "n"
+        if math.isfinite(value) and float(f"{value:.16g}") != value:
             # openpyxl writes numbers with 16 significant digits, which changes the last bit of
             # some doubles; storing the shortest exact form (up to 17 digits, as Excel itself
             # writes) keeps read_workbook's tables identical to the plan's.
             cell._value = repr(value)
-        if kind in NUMBER_FORMATS and kind != "text":
-            cell.number_format = NUMBER_FORMATS[kind]
-    return cell
+    elif kind is int or value is None:
+        cell._value, cell.data_type = value, "n"
+    else:
+        cell.value = value  # bool, and anything else openpyxl knows
+
+
+def is_formula_like(value: Any) -> bool:
+    """Text Excel would take for a formula if a planner edited its cell."""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
 SHOWN_AS = {  # a number of each kind as its number format shows it, to measure the width it takes

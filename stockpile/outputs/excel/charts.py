@@ -125,7 +125,7 @@ def place_charts(sheet: Sheet, charts: Sequence[ChartBase]) -> None:
     block = rows_per_chart * LINE_HEIGHT_POINTS  # height of one row of charts at 100%
     chart_height = block - LINE_HEIGHT_POINTS
     top = sheet.next_row
-    used = sheet.last_page_points + sheet.height_points(top - 1) - sheet.height_points(sheet.ws.max_row)
+    used = sheet.last_page_points + sheet.height_points(top - 1) - sheet.height_points(sheet.max_row)
     for i, chart in enumerate(charts):
         chart.width, chart.height = width_cm, height_cm
         grid_row, grid_col = divmod(i, per_row)

@@ -20,24 +20,26 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 
-from stockpile.outputs.excel.cells import plain_value, put, safe_sheet_name, shown_width
+from stockpile.outputs.excel.body import TableBody, cell_style
+from stockpile.outputs.excel.cells import SHOWN_AS, plain_value, safe_sheet_name, safe_text, shown_width
+from stockpile.outputs.excel.streaming import PLAIN, Style, add_worksheet, alignment, restyled, write_rows
 from stockpile.outputs.excel.styles import (
-    BAD_FILL, BAD_FONT, BODY_POINTS, CELL_BORDER, HEADER_FILL, HEADER_FONT, NOTE_FONT, SECTION_FONT, TITLE_FONT,
-    Column,
+    BAD_FILL, BAD_FONT, BODY_POINTS, CELL_BORDER, HEADER_FILL, HEADER_FONT, NOTE_FONT, SECTION_FONT,
+    TITLE_FONT, Column,
 )
 
 MIN_WIDTH, MAX_WIDTH, DEFAULT_WIDTH = 6, 45, 8.43
@@ -115,12 +117,15 @@ class Sheet:
 
     It remembers what each column shows, so :meth:`finish` sizes every column to fit (no ``###``,
     nothing cut off), gives wrapped cells the row height they need (LibreOffice does not grow
-    rows by itself) and lays the sheet out for print, without callers measuring.
+    rows by itself) and lays the sheet out for print, without callers measuring. It holds the
+    sheet's cells until then (a table as the rows it was given) and :meth:`finish` writes them to
+    ``ws`` in row order (:mod:`~stockpile.outputs.excel.streaming`), so after it only what a
+    worksheet writes after its cells may be added (charts, page breaks, conditional formats).
     """
 
     def __init__(self, wb: Workbook, title: str, heading: str, note: str = "") -> None:
         self.wb = wb
-        self.ws = wb.create_sheet(safe_sheet_name(title, wb.sheetnames))
+        self.ws = add_worksheet(wb, safe_sheet_name(title, wb.sheetnames))
         self.widths: dict[int, int] = {}
         self.wrapped: list[tuple[int, int, str]] = []  # (row, column, text) of wrapped cells
         self.texts: dict[int, list[tuple[int, str]]] = {}  # column -> (row, text) of its longer texts
@@ -129,10 +134,39 @@ class Sheet:
         self.section_start: int | None = None
         self.scale = 1.0  # the printed scale, set in finish
         self.last_page_points = 0.0  # how much of the last printed page the rows fill, set in finish
-        put(self.ws, 1, 1, heading).font = TITLE_FONT
+        self.cells: dict[int, dict[int, tuple[Any, Style]]] = {}  # row -> column -> (value, style) outside tables
+        self.bodies: list[TableBody] = []  # the tables' rows, written as they were given
+        self.wrapping: set[tuple[int, int]] = set()  # (row, column) of table cells that wrap
+        self.restyles: dict[int, dict[int, tuple[Font | None, PatternFill | None]]] = {}
+        self.heights: dict[int, float] = {}  # row -> points, where not one line
+        self.written_rows: int | None = None  # the rows finish wrote (None: not yet written)
+        self.put(1, 1, heading, font=TITLE_FONT)
         self.next_row = 3
         if note:
             self.next_row = self.note(2, note) + 1
+
+    def put(self, row: int, col: int, value: Any, kind: str = "text", *, font: Font | None = None,
+            fill: PatternFill | None = None, border=None, align=None) -> None:
+        """One cell outside a table: text as text (a quote prefix on one that looks like a formula),
+        a number in ``kind``'s number format."""
+        self._check_open()
+        value = plain_value(value)
+        self.cells.setdefault(row, {})[col] = (value, cell_style(value, kind, font, fill, border, align))
+
+    def restyle(self, row: int, col: int, *, font: Font | None = None, fill: PatternFill | None = None) -> None:
+        """Give a cell (of a table or not, or an empty one) another font or fill."""
+        self._check_open()
+        old_font, old_fill = self.restyles.setdefault(row, {}).get(col, (None, None))
+        self.restyles[row][col] = (font or old_font, fill or old_fill)
+
+    @property
+    def max_row(self) -> int:
+        """The last row holding a cell (1 on an empty sheet)."""
+        if self.written_rows is not None:
+            return self.written_rows
+        rows = [max(self.cells, default=1), max(self.restyles, default=1)]
+        rows += [body.first_row + max(len(body.rows), 1) - 1 for body in self.bodies]
+        return max(rows)
 
     def note(self, row: int, text: str, font: Font = NOTE_FONT, fill: PatternFill | None = None) -> int:
         """A note from ``row`` down, one line of text per row (wrapped here, so no client has to
@@ -142,12 +176,11 @@ class Sheet:
         lines = [wrapped for paragraph in str(text).splitlines() or [""]
                  for wrapped in textwrap.wrap(paragraph, width) or [""]]
         for i, line in enumerate(lines):
-            cell = put(self.ws, row + i, 1, line)
-            cell.font = font
+            self.put(row + i, 1, line, font=font)
             if fill is not None:
                 self.banners.append((row + i, fill))
             if font.size and font.size > BODY_POINTS:
-                self.ws.row_dimensions[row + i].height = math.ceil(font.size * 1.4)
+                self.heights[row + i] = math.ceil(font.size * 1.4)
         self.next_row = max(self.next_row, row + len(lines) + 1)
         return row + len(lines)
 
@@ -155,7 +188,7 @@ class Sheet:
         """A section title (and note) above a table; returns the row where the table goes."""
         row = self.next_row if row is None else row
         self.section_start = row
-        put(self.ws, row, 1, title).font = SECTION_FONT
+        self.put(row, 1, title, font=SECTION_FONT)
         if note:
             return self.note(row + 1, note)
         return row + 1
@@ -166,48 +199,59 @@ class Sheet:
         """Write a formatted table named ``name`` (a workbook-level defined name over its header
         and rows); the one table writer every sheet uses.
 
-        ``rows`` hold plain values in column order. ``row_kinds`` gives a kind per row that
-        overrides the numeric columns' kinds (for tables whose rows are line items in different
-        units, like the Fund read across FYs), or a {column key: kind} dict for that row. An
-        empty table keeps one blank row, so its range has a data row.
+        ``rows`` hold plain values in column order (kept, not copied, until :meth:`finish`).
+        ``row_kinds`` gives a kind per row that overrides the numeric columns' kinds (for tables
+        whose rows are line items in different units, like the Fund read across FYs), or a
+        {column key: kind} dict for that row. An empty table keeps one blank row, so its range
+        has a data row.
         """
-        ws, columns = self.ws, list(columns)
+        self._check_open()
+        columns = list(columns)
         top = self.next_row if top is None else top
         start = self.section_start if self.section_start is not None and self.section_start < top else top
         self.section_start = None
         for j, column in enumerate(columns):
-            cell = put(ws, top, left + j, column.label)
-            cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, CELL_BORDER
             # A long header may wrap onto a second line rather than widen a column of short values.
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            self.put(top, left + j, column.label, font=HEADER_FONT, fill=HEADER_FILL, border=CELL_BORDER,
+                     align=alignment("center", "center", True))
             longest_word = max(len(word) for word in column.label.split() or [""])
             self._measure(left + j, max(longest_word, min(len(column.label), SHORT_HEADER)) + HEADER_PADDING)
             self.wrapped.append((top, left + j, column.label + " " * HEADER_PADDING))
+        body = TableBody(top + 1, left, columns, rows, row_kinds)
+        widths = [0] * len(columns)
+        sizes: dict[tuple[int, str], list] = {}  # (column, kind) -> [largest, smallest] formatted number
         for i, values in enumerate(rows):
-            row_kind = row_kinds[i] if row_kinds is not None else None
-            for j, (column, value) in enumerate(zip(columns, values)):
-                if isinstance(row_kind, dict):
-                    kind = row_kind.get(column.key, column.kind)
-                else:
-                    kind = row_kind if row_kind is not None and column.kind != "text" else column.kind
-                cell = put(ws, top + 1 + i, left + j, value, kind)
-                cell.border = CELL_BORDER
-                width = shown_width(value, kind)
-                wrap = width > MAX_WIDTH
-                # Top-aligned, so a label stays level with the first line of wrapped text beside it.
-                cell.alignment = Alignment(vertical="top", wrap_text=wrap, horizontal=column.align
-                                           or ("center" if kind == "fy" else None))
-                if wrap:
-                    self.wrapped.append((cell.row, cell.column, str(cell.value)))
-                if isinstance(value, str) and width > NARROWEST_TEXT:
-                    self.texts.setdefault(cell.column, []).append((cell.row, cell.value))
+            for j, (kind, value) in enumerate(zip(body.kinds(i), values)):
+                value = plain_value(value)
+                if kind in SHOWN_AS and (type(value) is int or (type(value) is float and value - value == 0)):
+                    # A formatted number is no wider than the column's largest or most negative
+                    # (shown_width grows with the size of either sign): only those two are measured.
+                    size = sizes.get((j, kind))
+                    if size is None:
+                        sizes[(j, kind)] = [value, value]
+                    elif value > size[0]:
+                        size[0] = value
+                    elif value < size[1]:
+                        size[1] = value
+                    continue
+                self._measure_cell(top + 1 + i, left + j, value, kind, widths, j)
+        for (j, kind), extremes in sizes.items():
+            width = max(shown_width(value, kind) for value in extremes)
+            if width > MAX_WIDTH:  # some of them wrap: measured one by one
+                for i, values in enumerate(rows):
+                    if j < len(values) and body.kinds(i)[j] == kind:
+                        self._measure_cell(top + 1 + i, left + j, plain_value(values[j]), kind, widths, j)
+            widths[j] = max(widths[j], width)
+        if rows:
+            for j, width in enumerate(widths):
                 self._measure(left + j, min(width, MAX_WIDTH) + 1)
-        if not rows:
+        else:
             for j in range(len(columns)):
-                ws.cell(row=top + 1, column=left + j).border = CELL_BORDER
-        placed = Placed(ws, name, top, left, columns, len(rows), start)
+                self.put(top + 1, left + j, None, border=CELL_BORDER)
+        self.bodies.append(body)
+        placed = Placed(self.ws, name, top, left, columns, len(rows), start)
         ref = f"{get_column_letter(left)}{top}:{get_column_letter(placed.right)}{placed.last_row}"
-        self.wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(ws.title)}!"
+        self.wb.defined_names[name] = DefinedName(name, attr_text=f"{quote_sheetname(self.ws.title)}!"
                                                                f"{absolute_coordinate(ref)}")
         self.tables.append(placed)
         self.next_row = max(self.next_row, placed.last_row + 3)
@@ -220,6 +264,17 @@ class Sheet:
         return self.table(name, columns, [(label, value) for label, value, _ in pairs], top=top,
                           row_kinds=[kind for _, _, kind in pairs])
 
+    def _measure_cell(self, row: int, col: int, value: Any, kind: str, widths: list[int], j: int) -> None:
+        """Note a table cell's width in ``widths[j]``, and whether it wraps or may be narrowed."""
+        width = shown_width(value, kind)
+        if width > MAX_WIDTH:
+            self.wrapping.add((row, col))
+            self.wrapped.append((row, col, safe_text(value) if isinstance(value, str) else str(value)))
+        if isinstance(value, str) and width > NARROWEST_TEXT:
+            self.texts.setdefault(col, []).append((row, safe_text(value)))
+        if width > widths[j]:
+            widths[j] = width
+
     def _measure(self, col: int, width: int) -> None:
         self.widths[col] = max(self.widths.get(col, 0), width)
 
@@ -231,7 +286,7 @@ class Sheet:
         return sum(self.width(col) * PIXELS_PER_CHARACTER + 5 for col in self.widths)
 
     def row_points(self, row: int) -> float:
-        return self.ws.row_dimensions[row].height or (TITLE_ROW_POINTS if row == 1 else LINE_HEIGHT_POINTS)
+        return self.heights.get(row) or (TITLE_ROW_POINTS if row == 1 else LINE_HEIGHT_POINTS)
 
     def height_points(self, last_row: int) -> float:
         """Height of rows 1..last_row on the page at 100%."""
@@ -243,26 +298,28 @@ class Sheet:
         return PRINTABLE_HEIGHT_POINTS / self.scale
 
     def finish(self, repeat: Placed | None = None, freeze: bool = True, key_columns: int = 1) -> Worksheet:
-        """Column widths, row heights, frozen panes and the print layout (module docstring):
-        ``repeat`` is the table whose header prints on every page (None: the sheet's longest
-        table if it is longer than a page); ``key_columns`` are the label columns repeated on
-        every page across when the sheet is too wide to fit the page at 8 pt."""
+        """Column widths, row heights, frozen panes and the print layout (module docstring), then
+        the cells written to the worksheet: ``repeat`` is the table whose header prints on every
+        page (None: the sheet's longest table if it is longer than a page); ``key_columns`` are the
+        label columns repeated on every page across when the sheet is too wide to fit the page at
+        8 pt."""
+        self._check_open()
         ws = self.ws
         self._narrow_text_columns()
-        for col in self.widths:
+        for col in sorted(self.widths):
             ws.column_dimensions[get_column_letter(col)].width = self.width(col)
         lines: dict[int, int] = {}
         for row, col, text in self.wrapped:
             lines[row] = max(lines.get(row, 1), _line_count(text, self.width(col)))
         for row, count in lines.items():
             if count > 1:
-                ws.row_dimensions[row].height = LINE_HEIGHT_POINTS * count
+                self.heights[row] = LINE_HEIGHT_POINTS * count
         last_col = max(self.widths, default=1)
         for row, fill in self.banners:
             for col in range(1, last_col + 1):
-                ws.cell(row=row, column=col).fill = fill
+                self.restyle(row, col, fill=fill)
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_LETTER
         ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN_INCHES
         ws.page_margins.top = ws.page_margins.bottom = TOP_MARGIN_INCHES
         fit = PRINTABLE_WIDTH_PIXELS / max(self.width_pixels * WIDTH_SAFETY, 1.0)
@@ -294,7 +351,40 @@ class Sheet:
         ws.oddFooter.right.text = "Page &P of &N"
         for item in ("evenHeader", "evenFooter", "firstHeader", "firstFooter"):
             setattr(ws.HeaderFooter, item, None)  # empty ones are elements Gnumeric does not know
+        for row, points in sorted(self.heights.items()):
+            ws.row_dimensions[row].height = points
+        self.written_rows = self.max_row
+        write_rows(ws, self._rows())
+        self.cells, self.bodies, self.restyles, self.wrapping, self.texts = {}, [], {}, set(), {}
         return ws
+
+    def _check_open(self) -> None:
+        if self.written_rows is not None:
+            raise RuntimeError(f"sheet {self.ws.title!r} is already written (Sheet.finish)")
+
+    def _rows(self) -> Iterator[tuple[int, list[tuple[int, Any, Style]]]]:
+        """Every row's cells, rows and columns ascending: each table's from the rows it was given,
+        with the cells outside tables and the restyled ones merged in."""
+        bodies = sorted(self.bodies, key=lambda body: body.first_row)
+        by_row: dict[int, list[TableBody]] = {}
+        for body in bodies:
+            for row in range(body.first_row, body.first_row + len(body.rows)):
+                by_row.setdefault(row, []).append(body)
+        wrapping = self.wrapping
+        for row in range(1, self.max_row + 1):
+            cells, restyles, covering = self.cells.get(row), self.restyles.get(row), by_row.get(row)
+            if covering is not None and len(covering) == 1 and cells is None and restyles is None:
+                yield row, covering[0].cells(row, wrapping)  # the common case: a table's row alone
+                continue
+            merged: dict[int, tuple[Any, Style]] = {}
+            for body in covering or ():
+                merged.update((col, (value, look)) for col, value, look in body.cells(row, wrapping))
+            merged.update(cells or {})
+            for col, (font, fill) in (restyles or {}).items():
+                value, look = merged.get(col, (None, PLAIN))
+                merged[col] = (value, restyled(look, font, fill))
+            if merged:
+                yield row, [(col, *merged[col]) for col in sorted(merged)]
 
     def _narrow_text_columns(self) -> None:
         """A sheet too wide for the page at 8 pt has its widest text columns narrowed (down to
@@ -311,15 +401,14 @@ class Sheet:
             self.widths[col] = target
             for row, text in self.texts[col]:
                 if len(text) > target - 1:
-                    cell = self.ws.cell(row=row, column=col)
-                    cell.alignment = Alignment(vertical="top", wrap_text=True, horizontal=cell.alignment.horizontal)
+                    self.wrapping.add((row, col))
                     self.wrapped.append((row, col, text))
 
     def _break_pages(self, repeat: Placed | None) -> None:
         """Row breaks so that every table but ``repeat`` stays whole on a page when it fits on one,
         and no table's header sits at a page's foot; sets ``last_page_points``."""
         starts = {t.start_row: t for t in self.tables}
-        last_row = max([t.last_row for t in self.tables] + [self.ws.max_row])
+        last_row = max([t.last_row for t in self.tables] + [self.max_row])
         used, titles = 0.0, 0.0
         for row in range(1, last_row + 1):
             table = starts.get(row)

@@ -40,6 +40,7 @@ TITLE_FONT = Font(name=FONT_NAME, size=16, bold=True, color="1F3864")
 SECTION_FONT = Font(name=FONT_NAME, size=12, bold=True, color="1F3864")
 NOTE_FONT = Font(name=FONT_NAME, size=BODY_POINTS, color="595959")  # upright: italic prints smaller
 HEADER_FONT = Font(name=FONT_NAME, bold=True, color="FFFFFF")
+BOLD_FONT = Font(name=FONT_NAME, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 GRID = Side(style="thin", color="BFBFBF")
 CELL_BORDER = Border(left=GRID, right=GRID, top=GRID, bottom=GRID)

@@ -4,13 +4,12 @@ the balance against its floor."""
 from __future__ import annotations
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from stockpile.outputs.excel.cells import plain_value
 from stockpile.outputs.excel.charts import DASHED_RED, SOLID_BLUE, line_chart, place_charts, plot_rows
 from stockpile.outputs.excel.sheet import Sheet, fy_columns, highlight
-from stockpile.outputs.excel.styles import FONT_NAME, Column
+from stockpile.outputs.excel.styles import BOLD_FONT, Column
 from stockpile.plan.read import FUND_COLUMNS, ZERO_DOLLARS, Plan
 
 FUND_TABLE = "Fund"
@@ -41,7 +40,7 @@ def write_fund_sheet(wb: Workbook, plan: Plan) -> None:
     highlight(sheet.ws, f"{first}{closing_row}:{last}{closing_row}",
               f"{first}{closing_row}<{first}{floor_row}-{ZERO_DOLLARS}")
     for col in range(placed.left, placed.right + 1):
-        sheet.ws.cell(row=closing_row, column=col).font = Font(name=FONT_NAME, bold=True)
+        sheet.restyle(closing_row, col, font=BOLD_FONT)
     sheet.finish(repeat=placed)
 
     chart = line_chart("Fund balance against its floor", "$M", '"$"#,##0,,"M"', "FY")

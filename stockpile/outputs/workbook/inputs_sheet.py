@@ -9,7 +9,6 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from stockpile.outputs.excel.cells import put
 from stockpile.outputs.excel.sheet import Sheet, fy_columns, highlight, records
 from stockpile.outputs.excel.styles import WARN_FILL, Column
 from stockpile.outputs.workbook.sheet_parts import material_label
@@ -164,8 +163,8 @@ def write_inputs_sheet(wb: Workbook, plan: Plan) -> None:
                     "figure or an assumption.")
     provenance = plan.provenance
     if provenance is None or provenance.empty:
-        put(figures.ws, figures.next_row, 1, "None: every figure in this scenario is written in the scenario file "
-            "itself.")
+        figures.put(figures.next_row, 1, "None: every figure in this scenario is written in the scenario file "
+                    "itself.")
         figures.finish()
         return
     shown = provenance.assign(shown=[figure_text(v, u) for v, u in zip(provenance["value"], provenance["unit"])])

@@ -4,10 +4,13 @@ capacity would do for readiness, FY across, and (when measured) what each policy
 The capacity table shows the options whose capacity binds in some FY: every other option's value
 is zero in every FY by definition (more of a limit that does not hold the plan back buys nothing),
 and the sheet says how many were left out. The full table, zeros included, is the plan's
-``marginal_capacity`` table (``stockpile.plan_scenario(...).tables``).
+``marginal_capacity`` table (``stockpile.plan_scenario(...).tables``), which
+``stockpile solve --marginal-csv FILE`` writes beside the workbook (:func:`write_marginal_csv`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
@@ -71,7 +74,7 @@ def write_marginal_values_sheet(wb: Workbook, plan: Plan) -> None:
     note = "Blank: the option cannot be ordered in that FY."
     if left_out:
         note += (f" {left_out} other options and streams are left out: their capacity binds in no FY, so one more "
-                 "tonne of it is worth 0 in every FY.")
+                 "tonne of it is worth 0 in every FY (every option: stockpile solve --marginal-csv FILE.csv).")
     tonnes = sheet.table(CAPACITY_TABLE, [Column("material", "Material"), Column("option", "Option")]
                          + fy_columns(cap_fys, "marginal"), rows,
                          top=sheet.section("Capacity: shortfall reduction per extra tonne of an option's "
@@ -99,3 +102,10 @@ def _policy_cost_table(sheet: Sheet, costs: pd.DataFrame) -> None:
         ["The scenario re-solved without each policy in turn: what the policy adds in shortfall and cost "
          "(negative: it saves)."] + sentences))
     sheet.table("PolicyCosts", POLICY_COSTS, records(costs, POLICY_COSTS), top=top)
+
+
+def write_marginal_csv(plan: Plan, path: Path) -> None:
+    """The plan's whole marginal-capacity table as CSV (material, option, fy,
+    shortfall_reduction_per_tonne; every option and stream in every FY it can be ordered, zeros
+    included), values exact (shortest round-trip form): what the sheet leaves out."""
+    plan.tables["marginal_capacity"].to_csv(path, index=False, lineterminator="\n", encoding="utf-8")

@@ -38,28 +38,20 @@ def write_orders_sheet(wb: Workbook, plan: Plan) -> None:
                   "its orders by country (from the Orders sheet).")
 
     rows, blocks = [], {}  # blocks: material -> (first, end) row offsets in the view, for its chart
-    if not orders.empty:
-        tonnes = orders.pivot_table(index=["material", "country"], columns="fy", values="tonnes",
-                                    aggfunc="sum", sort=False)
-        totals = tonnes.sum(axis=1)
-        for code in s.materials:
-            # biggest supplier first: the view reads top down and the chart stacks from the bottom
-            countries = sorted((country for material, country in tonnes.index if material == code),
-                               key=lambda country: (-totals[(code, country)], country))
-            if countries:
-                blocks[code] = (len(rows), len(rows) + len(countries))
-            for country in countries:
-                rows.append([material_label(s, code), country]
-                            + [plain_value(tonnes.loc[(code, country)].get(fy)) for fy in fys])
+    by_country = _tonnes_by(s, orders, "country", fys)
+    for code, countries in by_country.items():
+        blocks[code] = (len(rows), len(rows) + len(countries))
+        rows += [[material_label(s, code), country] + values for country, values in countries]
     view = by_fy_view(sheet, "OrdersByCountry", "Tonnes ordered by origin country and FY", "Origin", rows, fys,
                       "tonnes")
     by_fy_view(sheet, "OrdersByRefiner", "Tonnes ordered by refining country and FY", "Refiner",
-               _by_refiner_rows(s, orders, fys), fys, "tonnes")
-    cost_rows = []
-    for code in s.materials:
-        mine = orders[orders.material == code] if not orders.empty else orders
-        cost_rows.append([material_label(s, code), "all options"]
-                         + [float(mine.loc[mine.fy == fy, "cost"].sum()) if not mine.empty else 0.0 for fy in fys])
+               [[material_label(s, code), refiner] + values
+                for code, refiners in _tonnes_by(s, orders, "refiner", fys).items() for refiner, values in refiners],
+               fys, "tonnes")
+    cost = {key: float(group.sum()) for key, group in orders.groupby(["material", "fy"], sort=False).cost} \
+        if not orders.empty else {}
+    cost_rows = [[material_label(s, code), "all options"] + [cost.get((code, fy), 0.0) for fy in fys]
+                 for code in s.materials]
     by_fy_view(sheet, "CostByMaterial", "Cost of orders by material and FY ($M)", "Options", cost_rows, fys,
                "money")
     sheet.finish(key_columns=VIEW_KEY_COLUMNS)
@@ -74,18 +66,20 @@ def write_orders_sheet(wb: Workbook, plan: Plan) -> None:
     place_charts(sheet, charts)
 
 
-def _by_refiner_rows(s, orders, fys: list[int]) -> list[list]:
-    """Per material, the tonnes refined in each country FY by FY, the largest refiner first."""
-    rows: list[list] = []
+def _tonnes_by(s, orders, key: str, fys: list[int]) -> dict[str, list[tuple[str, list]]]:
+    """Per material (that orders any), the tonnes ordered from each ``key`` (origin or refining
+    country) FY by FY (None: nothing that FY), the largest first: the view reads top down and
+    its chart stacks from the bottom."""
     if orders.empty:
-        return rows
-    tonnes = orders.pivot_table(index=["material", "refiner"], columns="fy", values="tonnes", aggfunc="sum",
-                                sort=False)
-    totals = tonnes.sum(axis=1)
+        return {}
+    tonnes = orders.pivot_table(index=["material", key], columns="fy", values="tonnes", aggfunc="sum", sort=False)
+    totals = tonnes.sum(axis=1).to_dict()
+    values = tonnes.reindex(columns=fys).to_numpy()
+    row_of = {pair: i for i, pair in enumerate(tonnes.index)}
+    found: dict[str, list[tuple[str, list]]] = {}
     for code in s.materials:
-        refiners = sorted((refiner for material, refiner in tonnes.index if material == code),
-                          key=lambda refiner: (-totals[(code, refiner)], refiner))
-        for refiner in refiners:
-            rows.append([material_label(s, code), refiner]
-                        + [plain_value(tonnes.loc[(code, refiner)].get(fy)) for fy in fys])
-    return rows
+        names = sorted((name for material, name in tonnes.index if material == code),
+                       key=lambda name: (-totals[(code, name)], name))
+        if names:
+            found[code] = [(name, [plain_value(v) for v in values[row_of[(code, name)]]]) for name in names]
+    return found

@@ -49,9 +49,9 @@ def measures_view(sheet: Sheet, name: str, title: str, s: Scenario, table: pd.Da
     fys = list(s.fys)
     rows, kinds = [], []
     for code in s.materials:
-        by_fy = table[table.material == code].set_index("fy")
+        by_fy = table[table.material == code].set_index("fy").reindex(fys)
         for measure in measures:
-            values = [plain_value(by_fy.at[fy, measure.key]) for fy in fys]
+            values = [plain_value(v) for v in by_fy[measure.key].to_numpy()]
             rows.append([material_label(s, code), measure.label] + values)
             kinds.append(measure.kind)
     return by_fy_view(sheet, name, title, "Measure", rows, fys, row_kinds=kinds)

@@ -131,7 +131,7 @@ def write_summary_sheet(wb: Workbook, plan: Plan) -> None:
     about = sheet.key_values("About", about_rows, top=sheet.section("About this plan"))
     audit_row = about.first_row + [label for label, _, _ in about_rows].index("Audit")
     audited = plan.audit is not None and plan.audit.ok
-    sheet.ws.cell(row=audit_row, column=about.col("value")).fill = GOOD_FILL if audited else BAD_FILL
+    sheet.restyle(audit_row, about.col("value"), fill=GOOD_FILL if audited else BAD_FILL)
 
     sheet.table("HowToRead", [Column("sheet", "Sheet"), Column("what", "What it shows")], HOW_TO_READ,
                 top=sheet.section("How to read this workbook"))

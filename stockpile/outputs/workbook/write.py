@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
-
-from stockpile.outputs.excel.cells import put
+from stockpile.outputs.excel.cells import is_formula_like
 from stockpile.outputs.excel.saving import save_workbook
+from stockpile.outputs.excel.streaming import add_worksheet, new_workbook, style, write_rows
 from stockpile.outputs.workbook.audit_sheet import write_audit_sheet
 from stockpile.outputs.workbook.fund_sheet import write_fund_sheet
 from stockpile.outputs.workbook.inputs_sheet import write_inputs_sheet
@@ -26,10 +25,10 @@ SHEET_ORDER = ("Summary", "Orders", "Orders by FY", "Inventory", "Inventory by F
                "Sourcing by FY", "Bans", "Marginal values", "Inputs", "Inputs by FY", "Supply options", "Data figures", "Audit")
 
 
-def write_workbook(plan: Plan, path: Path) -> None:
-    """Write the planner's workbook for ``plan`` to ``path`` (callers use stockpile.outputs.files.atomic_write)."""
-    wb = Workbook()
-    wb.remove(wb.active)
+def write_workbook(plan: Plan, path: Path, streamed: bool = True) -> None:
+    """Write the planner's workbook for ``plan`` to ``path`` (callers use stockpile.outputs.files.atomic_write);
+    ``streamed=False`` writes the same cells through ordinary openpyxl worksheets (for the tests)."""
+    wb = new_workbook(streamed)
     write_summary_sheet(wb, plan)
     write_orders_sheet(wb, plan)
     write_inventory_sheet(wb, plan)
@@ -38,10 +37,11 @@ def write_workbook(plan: Plan, path: Path) -> None:
     write_marginal_values_sheet(wb, plan)
     write_inputs_sheet(wb, plan)
     write_audit_sheet(wb, plan)
-    hidden = wb.create_sheet(SCENARIO_SHEET)
-    text = plan.scenario.plain_json()
-    for row, start in enumerate(range(0, len(text), CELL_CHUNK), start=1):
-        put(hidden, row, 1, text[start:start + CELL_CHUNK])
+    hidden = add_worksheet(wb, SCENARIO_SHEET)
     hidden.sheet_state = "hidden"
+    text = plan.scenario.plain_json()
+    chunks = [text[start:start + CELL_CHUNK] for start in range(0, len(text), CELL_CHUNK)]
+    write_rows(hidden, ((row, [(1, chunk, style(quote_prefix=is_formula_like(chunk)))])
+                        for row, chunk in enumerate(chunks, start=1)))
     wb.active = 0
     save_workbook(wb, path)
