@@ -116,15 +116,13 @@ def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = Non
     if spec.materials:
         base["materials"] = {code: _material(data, code, first_fy, spec.goal_reached_fy, record)
                              for code in spec.materials}
+    materials = spec.materials or tuple(sorted(raw.get("materials", {})))
     if spec.amp:
-        last_fy = horizon.get("last_fy") if isinstance(horizon, dict) else None
-        if not isinstance(last_fy, int) or isinstance(last_fy, bool) or not first_fy <= last_fy <= MAX_FY:
-            raise InputError(source, "horizon.last_fy", "required when data.amp applies AMP ceilings")
-        for code in spec.materials or tuple(sorted(raw.get("materials", {}))):
+        last_fy = _last_fy(horizon, first_fy, source, "data.amp applies AMP ceilings")
+        for code in materials:
             limit = _amp_limit(data, code, first_fy, last_fy, record)
             if limit is not None:
                 base.setdefault("materials", {}).setdefault(code, {})["amp_limit"] = limit
-    materials = spec.materials or tuple(sorted(raw.get("materials", {})))
     supply: list[dict] = []
     if spec.imports is not None:
         supply += _imports(data, spec.imports, materials, spec.price_year, source, record)
@@ -136,7 +134,8 @@ def expand_data_defaults(raw: dict, source: Any, data: BaselineData | None = Non
         base["recycling"] = _recycling(data, materials, record)
     if spec.fund:
         actuals = isinstance(spec.fund, FundDefaults) and spec.fund.actuals
-        base["fund"] = _fund(data, first_fy, _last_fy(horizon, source) if actuals else None, source, record)
+        last_fy = _last_fy(horizon, first_fy, source, "[data] fund takes the actual flows") if actuals else None
+        base["fund"] = _fund(data, first_fy, last_fy, source, record)
     own = {key: value for key, value in raw.items() if key != "data"}
     provenance = record.frame()
     provenance.attrs["data_sha256"] = data.sha256
@@ -406,10 +405,13 @@ def _recycling(data: BaselineData, materials: tuple[str, ...], record: _Recorder
     return streams
 
 
-def _last_fy(horizon: Any, source: Any) -> int:
+def _last_fy(horizon: Any, first_fy: int, source: Any, needed_when: str) -> int:
+    """The horizon's last FY, for the defaults that span the horizon (AMP ceilings, actual flows)."""
     last_fy = horizon.get("last_fy") if isinstance(horizon, dict) else None
     if not isinstance(last_fy, int) or isinstance(last_fy, bool):
-        raise InputError(source, "horizon.last_fy", "required when [data] fund takes the actual flows")
+        raise InputError(source, "horizon.last_fy", f"required when {needed_when}")
+    if not first_fy <= last_fy <= MAX_FY:
+        raise InputError(source, "horizon.last_fy", f"FY{last_fy} is outside FY{first_fy}..{MAX_FY}")
     return last_fy
 
 
