@@ -131,15 +131,15 @@ def child_pipeline(size: Size, solver: str, cap: float, folder: Path, workbook: 
     out["headline"] = plan.headline
     # The goals out of reach at any budget, as ``stockpile solve`` finds them when a goal is short
     # (a second build and solve with money unlimited).
-    if plan.kpis["first_shortfall_fy"] is not None:
-        from stockpile.analysis.reach import goals_out_of_reach
+    from stockpile.analysis.reach import plan_goals_out_of_reach
 
-        t = time.perf_counter()
-        try:
-            plan.goals_out_of_reach = goals_out_of_reach(scenario, solver, None)
+    t = time.perf_counter()
+    try:
+        plan.goals_out_of_reach = plan_goals_out_of_reach(plan, scenario, solver, None)
+        if plan.goals_out_of_reach is not None:
             out["reach"] = time.perf_counter() - t
-        except Exception as exc:  # noqa: BLE001 - recorded beside the other timings
-            out["reach_error"] = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - recorded beside the other timings
+        out["reach_error"] = f"{type(exc).__name__}: {exc}"
     # The policy costs, as ``stockpile solve -o`` measures them: warm, on the plan's own model.
     from stockpile.analysis.policy_costs import policy_cost_table
 

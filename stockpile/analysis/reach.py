@@ -82,6 +82,16 @@ def unlimited_money(scenario: Scenario) -> Scenario:
     return scenario_from_dict(plain, source="the scenario with unlimited money")
 
 
+def plan_goals_out_of_reach(plan, scenario: Scenario, solver: str | None = None,
+                            time_limit: float | None = None) -> list[OutOfReach] | None:
+    """What ``stockpile solve`` reports with a plan: the goals out of reach at any budget when
+    the plan is short of some goal (:func:`goals_out_of_reach`), None when it is short of none
+    (nothing to look for, and no second solve)."""
+    if plan.kpis["first_shortfall_fy"] is None:
+        return None
+    return goals_out_of_reach(scenario, solver, time_limit)
+
+
 def goals_out_of_reach(scenario: Scenario, solver: str | None = None,
                        time_limit: float | None = None) -> list[OutOfReach]:
     """The materials whose goal no budget meets in some FY, each with its binding limits."""

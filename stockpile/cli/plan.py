@@ -80,10 +80,9 @@ def solve(
             plan, model, solution = solve_scenario(s, solver, time_limit, write_model=model_file)
             plan.scenario_file = str(scenario)
             plan.time_limit = time_limit
-            if plan.kpis["first_shortfall_fy"] is not None:
-                from stockpile.analysis.reach import goals_out_of_reach
+            from stockpile.analysis.reach import plan_goals_out_of_reach
 
-                plan.goals_out_of_reach = goals_out_of_reach(s, solver, time_limit)
+            plan.goals_out_of_reach = plan_goals_out_of_reach(plan, s, solver, time_limit)
             if output is not None and policy_costs:
                 from stockpile.analysis.policy_costs import policy_cost_table
 
